@@ -1,0 +1,52 @@
+"""The networkx graph of pages and terms, written as node-link JSON for the service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+
+from ingest.pages import Page
+from ingest.terms import Term
+
+_EDGE_KIND = {"concepts": "has_concept", "categories": "has_category", "tags": "has_tag"}
+
+
+def page_node(page_id: str) -> str:
+    return f"page:{page_id}"
+
+
+def term_node(key: str) -> str:
+    return f"term:{key}"
+
+
+def build_network(pages: list[Page], terms: dict[str, Term]) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph()
+    for term in terms.values():
+        graph.add_node(term_node(term.key), kind="term", taxonomy=term.kind, slug=term.slug,
+                       label=term.label, generated=term.generated, page=term.page_id)
+    for page in pages:
+        graph.add_node(page_node(page.id), kind="page", title=page.title, type=page.type,
+                       url=page.url, draft=page.draft)
+        for kind, slugs in page.terms.items():
+            for slug in slugs:
+                graph.add_edge(page_node(page.id), term_node(f"{kind}/{slug}"), key=_EDGE_KIND[kind],
+                               kind=_EDGE_KIND[kind])
+        if page.taxonomy is not None:
+            graph.add_edge(page_node(page.id), term_node("/".join(page.taxonomy)), key="defines",
+                           kind="defines")
+    for term in terms.values():
+        for kind, slug in term.broader:
+            graph.add_edge(term_node(term.key), term_node(f"{kind}/{slug}"), key="broader",
+                           kind="broader")
+        for kind, slug in term.related:
+            graph.add_edge(term_node(term.key), term_node(f"{kind}/{slug}"), key="related",
+                           kind="related")
+    return graph
+
+
+def write_network(graph: nx.MultiDiGraph, target: Path) -> None:
+    data = nx.node_link_data(graph, edges="edges")
+    target.write_text(json.dumps(data, separators=(",", ":")), "utf-8")
+

@@ -1,0 +1,274 @@
+"""The ingest job: corpus folder in, a new immutable index build out, switched in atomically.
+
+Nothing here touches the current build until the final rename, so an ingest killed at any
+moment leaves the previous index usable and unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.aliases import WINNER_RULE, resolve_aliases
+from ingest.corpus import corpus_hash, discover, load_pages
+from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
+from ingest.network import build_network, write_network
+from ingest.pages import Page
+from ingest.rdf import build_graph
+from ingest.report import Action, Finding, Report, Severity
+from ingest.shacl import load_shapes, validate_graph
+from ingest.terms import Term, resolve_terms
+from ontology.vocab import ONTOLOGY_VERSION
+from principles.embedder import Encoder
+from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
+from principles.settings import Settings
+from principles.vectors import QdrantStore, VectorStore, open_embedded, open_server
+
+
+class IngestError(RuntimeError):
+    """Ingest could not produce a build (bad corpus folder, unwritable index, ...)."""
+
+
+@dataclass
+class IngestResult:
+    build: Path | None
+    manifest: Manifest | None
+    report: Report
+    up_to_date: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return self.report.count(Severity.ERROR)
+
+
+def ingest(settings: Settings, *, encoder: Encoder | None = None, force: bool = False,
+           console: Console | None = None) -> IngestResult:
+    """Build a new index from `settings.corpus_dir` into `settings.index_dir`."""
+    console = console or Console(stderr=True, quiet=True)
+    corpus = settings.corpus_dir
+    if not corpus.is_dir():
+        raise IngestError(f"corpus folder {corpus} does not exist; pass --corpus DIR")
+    layout = IndexLayout(settings.index_dir)
+    try:
+        layout.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IngestError(f"cannot create index folder {layout.root}: {exc.strerror}") from exc
+    with _exclusive(layout.root):
+        return _run(settings, layout, encoder, force, console)
+
+
+@contextmanager
+def _exclusive(root: Path) -> Iterator[None]:
+    try:
+        handle = open(root / ".ingest.lock", "a+")
+    except OSError as exc:
+        raise IngestError(f"index folder {root} is not writable: {exc.strerror}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise IngestError(f"another ingest is writing {root}; wait for it to finish") from exc
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def _previous(layout: IndexLayout, settings: Settings) -> tuple[Path | None, Manifest | None]:
+    build = layout.current_build()
+    if build is None:
+        return None, None
+    try:
+        return build, Manifest.load(build)
+    except IndexProblem:
+        return None, None
+
+
+def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force: bool,
+         console: Console) -> IngestResult:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    report = Report()
+    files = discover(settings.corpus_dir)
+    digest = corpus_hash(files)
+    previous_build, previous = _previous(layout, settings)
+    if (not force and previous is not None and previous.corpus_hash == digest
+            and previous.model == settings.model and previous.index_format == INDEX_FORMAT
+            and previous.qdrant_url == settings.qdrant_url
+            and previous.ontology_version == ONTOLOGY_VERSION):
+        old_report = previous_build / "report.json" if previous_build else None
+        if old_report and old_report.is_file():
+            report = _load_report(old_report)
+        return IngestResult(previous_build, previous, report, up_to_date=True)
+
+    mark = time.perf_counter()
+    pages = load_pages(files, report)
+    terms = resolve_terms(pages, report)
+    alias_table, conflicts = resolve_aliases(pages, report)
+    timings["parse"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    graph = build_graph(pages, terms)
+    violations = validate_graph(graph, load_shapes(), report)
+    timings["rdf+shacl"] = time.perf_counter() - mark
+
+    build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+    layout.prune(settings.keep_builds)
+    try:
+        staging = layout.staging(build_id)
+        (staging / ".pid").write_text(str(os.getpid()))
+    except OSError as exc:
+        raise IngestError(f"cannot write to index folder {layout.builds}: {exc.strerror}") from exc
+
+    encoder = encoder or Encoder(settings.model, settings.batch_size)
+    try:
+        mark = time.perf_counter()
+        counts, collections = _write_vectors(settings, staging, build_id, pages,
+                                                   previous_build, encoder, console)
+        timings["embed+store"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        graph.serialize(staging / "graph.ttl", format="turtle")
+        graph.serialize(staging / "graph.nt", format="nt", encoding="utf-8")
+        write_network(build_network(pages, terms), staging / "graph.json")
+        _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
+        _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
+        _write_json(staging / "aliases.json", {
+            "rule": WINNER_RULE, "paths": alias_table,
+            "conflicts": [asdict(c) for c in conflicts]})
+        report.write(staging / "report.json")
+        timings["write"] = time.perf_counter() - mark
+        counts.update(pages=len(pages), drafts=sum(p.draft for p in pages), terms=len(terms),
+                      generated_terms=sum(t.generated for t in terms.values()),
+                      aliases=sum(len(p.aliases) for p in pages), alias_conflicts=len(conflicts),
+                      triples=len(graph), shacl_violations=violations,
+                      errors=report.count(Severity.ERROR), warnings=report.count(Severity.WARNING),
+                      files=len(files))
+        manifest = Manifest(
+            build_id=build_id, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            corpus=str(settings.corpus_dir.resolve()), corpus_hash=digest, model=settings.model,
+            dimension=encoder.dimension, index_format=INDEX_FORMAT,
+            ontology_version=ONTOLOGY_VERSION, counts=counts, collections=collections,
+            qdrant_url=settings.qdrant_url,
+            page_hashes={p.id: p.content_hash() for p in pages},
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        manifest.save(staging)
+        (staging / ".pid").unlink()
+        final = layout.publish(staging, build_id)
+    except OSError as exc:
+        raise IngestError(f"writing the index build {staging} failed: {exc.strerror or exc}; "
+                          "the previous index is unchanged") from exc
+    removed = layout.prune(settings.keep_builds)
+    _drop_orphan_collections(settings, layout, removed)
+    timings["total"] = time.perf_counter() - started
+    return IngestResult(final, manifest, report, timings=timings)
+
+
+def _write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
+                   previous_build: Path | None, encoder: Encoder, console: Console
+                   ) -> tuple[dict[str, int], dict[str, str]]:
+    cache = EmbeddingCache(settings.model)
+    cache.load(previous_build)
+    page_texts = [page_text(p) for p in pages]
+    passage_rows: list[tuple[str, dict[str, Any], str]] = []
+    for page in pages:
+        for passage in page_passages(page, settings.passage_words, settings.passage_overlap):
+            payload = {"page_id": page.id, "passage": passage.index, "start": passage.start,
+                       "end": passage.end, **_common_payload(page)}
+            passage_rows.append((f"{page.id}#{passage.index}", payload, passage_text(page, passage)))
+    texts = page_texts + [row[2] for row in passage_rows]
+    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("embed", total=len(texts))
+        vectors = cache.embed(encoder, texts, lambda n: progress.advance(task, n))
+        progress.update(task, completed=len(texts))
+    page_vectors, passage_vectors = vectors[: len(pages)], vectors[len(pages):]
+    prefix = "" if settings.qdrant_url is None else f"pg-{build_id}-"
+    collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
+    store: VectorStore = (open_embedded(staging / "qdrant") if settings.qdrant_url is None
+                          else open_server(settings.qdrant_url, settings.qdrant_api_key))
+    try:
+        store.create(collections["pages"], encoder.dimension)
+        store.upsert(collections["pages"], [p.id for p in pages], page_vectors,
+                     [{"page_id": p.id, **_common_payload(p)} for p in pages])
+        store.create(collections["passages"], encoder.dimension)
+        store.upsert(collections["passages"], [r[0] for r in passage_rows], passage_vectors,
+                     [r[1] for r in passage_rows])
+        if isinstance(store, QdrantStore) and settings.qdrant_url is not None:
+            _index_payload_fields(store, collections.values())
+    finally:
+        store.close()
+    cache.save(staging, {text_key(settings.model, t) for t in texts})
+    counts = {"page_vectors": len(pages), "passage_vectors": len(passage_rows),
+              "vectors": len(texts), "encoded": cache.encoded, "reused_vectors": cache.reused}
+    return counts, collections
+
+
+def _index_payload_fields(store: QdrantStore, collections: Any) -> None:
+    from qdrant_client import models
+
+    for name in collections:
+        for field_name in ("page_id", "type", "terms"):
+            store.client.create_payload_index(name, field_name, models.PayloadSchemaType.KEYWORD)
+        store.client.create_payload_index(name, "draft", models.PayloadSchemaType.BOOL)
+
+
+def _common_payload(page: Page) -> dict[str, Any]:
+    return {"type": page.type, "draft": page.draft,
+            "terms": [f"{k}/{s}" for k, slugs in page.terms.items() for s in slugs]}
+
+
+def _page_record(page: Page, settings: Settings) -> dict[str, Any]:
+    record = asdict(page)
+    record["taxonomy"] = list(page.taxonomy) if page.taxonomy else None
+    record["passages"] = [[p.start, p.end] for p in
+                          page_passages(page, settings.passage_words, settings.passage_overlap)]
+    record["hash"] = page.content_hash()
+    return record
+
+
+def _term_record(term: Term) -> dict[str, Any]:
+    return {"kind": term.kind, "slug": term.slug, "label": term.label,
+            "alt_labels": sorted(term.alt_labels), "page_id": term.page_id,
+            "broader": ["/".join(b) for b in term.broader],
+            "related": ["/".join(r) for r in term.related], "generated": term.generated}
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def _load_report(path: Path) -> Report:
+    report = Report()
+    for row in json.loads(path.read_text("utf-8")):
+        report.findings.append(Finding(row["path"], row["where"], row["problem"],
+                                       Action(row["action"]), Severity(row["severity"]),
+                                       row["kind"]))
+    return report
+
+
+def _drop_orphan_collections(settings: Settings, layout: IndexLayout, removed: list[Path]) -> None:
+    """Server mode: collections of builds that were pruned are deleted from the server."""
+    if settings.qdrant_url is None or not removed:
+        return
+    names = [f"pg-{path.name.removeprefix('.staging-')}-{kind}" for path in removed
+             for kind in ("pages", "passages")]
+    store = open_server(settings.qdrant_url, settings.qdrant_api_key)
+    try:
+        for name in names:
+            store.drop(name)
+    finally:
+        store.close()

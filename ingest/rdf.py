@@ -1,0 +1,104 @@
+"""Build the RDF knowledge graph of pages and terms on our ontology (SKOS, DC terms, schema.org)."""
+
+from __future__ import annotations
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
+
+from ingest.pages import Page
+from ingest.terms import Term
+from ontology.vocab import PG as PG_IRI
+from ontology.vocab import SCHEMA as SCHEMA_IRI
+from ontology.vocab import TAXONOMY_KINDS, page_iri, scheme_iri, schema_class, term_iri
+
+PG = Namespace(PG_IRI)
+SDO = Namespace(SCHEMA_IRI)
+_TERM_PROPERTY = {"concepts": PG.hasConcept, "categories": PG.hasCategory, "tags": PG.hasTag}
+
+
+def new_graph() -> Graph:
+    graph = Graph()
+    for prefix, ns in (("pg", PG), ("schema", SDO), ("dcterms", DCTERMS), ("skos", SKOS)):
+        graph.bind(prefix, ns, replace=True)
+    return graph
+
+
+def _date(value: str) -> Literal:
+    return Literal(value, datatype=XSD.dateTime if "T" in value else XSD.date)
+
+
+def add_schemes(graph: Graph) -> None:
+    for kind, (_, label) in TAXONOMY_KINDS.items():
+        scheme = URIRef(scheme_iri(kind))
+        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+        graph.add((scheme, SKOS.prefLabel, Literal(label, lang="en")))
+        graph.add((scheme, DCTERMS.identifier, Literal(kind)))
+
+
+def add_term(graph: Graph, term: Term) -> None:
+    node = URIRef(term_iri(term.kind, term.slug))
+    graph.add((node, RDF.type, SKOS.Concept))
+    graph.add((node, SKOS.inScheme, URIRef(scheme_iri(term.kind))))
+    graph.add((node, SKOS.prefLabel, Literal(term.label, lang="en")))
+    graph.add((node, SKOS.notation, Literal(term.slug)))
+    for alt in sorted(term.alt_labels):
+        graph.add((node, SKOS.altLabel, Literal(alt, lang="en")))
+    for kind, slug in term.broader:
+        graph.add((node, SKOS.broader, URIRef(term_iri(kind, slug))))
+    for kind, slug in term.related:
+        graph.add((node, SKOS.related, URIRef(term_iri(kind, slug))))
+    if not term.broader:
+        graph.add((node, SKOS.topConceptOf, URIRef(scheme_iri(term.kind))))
+    if term.page_id is not None:
+        graph.add((node, SDO.subjectOf, URIRef(page_iri(term.page_id))))
+    if term.generated:
+        graph.add((node, PG.generated, Literal(True)))
+
+
+def add_page(graph: Graph, page: Page, terms: dict[str, Term]) -> None:
+    node = URIRef(page_iri(page.id))
+    graph.add((node, RDF.type, PG.Page))
+    graph.add((node, RDF.type, URIRef(schema_class(page.type))))
+    graph.add((node, PG.pageId, Literal(page.id)))
+    graph.add((node, PG.pageType, Literal(page.type)))
+    graph.add((node, PG.sourcePath, Literal(page.rel_path)))
+    graph.add((node, DCTERMS.title, Literal(page.title)))
+    graph.add((node, SDO.name, Literal(page.title)))
+    graph.add((node, SDO.url, Literal(page.url)))
+    graph.add((node, PG.draft, Literal(page.draft)))
+    graph.add((node, SDO.wordCount, Literal(len(page.body.split()))))
+    optional = ((DCTERMS.description, page.description), (DCTERMS.abstract, page.abstract),
+                (DCTERMS.identifier, page.resource_id),
+                (PG.slug, page.slug))
+    for prop, value in optional:
+        if value:
+            graph.add((node, prop, Literal(value)))
+    for author in page.authors:
+        graph.add((node, DCTERMS.creator, Literal(author)))
+    if page.date:
+        graph.add((node, DCTERMS.date, _date(page.date)))
+    if page.modified:
+        graph.add((node, DCTERMS.modified, _date(page.modified)))
+    if page.weight is not None:
+        graph.add((node, PG.weight, Literal(page.weight)))
+    for alias in page.aliases:
+        graph.add((node, PG.alias, Literal(alias)))
+    for kind, slugs in page.terms.items():
+        for slug in slugs:
+            term = terms[f"{kind}/{slug}"]
+            target = URIRef(term_iri(kind, slug))
+            graph.add((node, _TERM_PROPERTY[kind], target))
+            graph.add((node, SDO.about, target))
+            graph.add((node, SDO.keywords, Literal(term.label)))
+    if page.taxonomy is not None:
+        graph.add((node, SDO.mainEntity, URIRef(term_iri(*page.taxonomy))))
+
+
+def build_graph(pages: list[Page], terms: dict[str, Term]) -> Graph:
+    graph = new_graph()
+    add_schemes(graph)
+    for term in terms.values():
+        add_term(graph, term)
+    for page in pages:
+        add_page(graph, page, terms)
+    return graph

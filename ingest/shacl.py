@@ -1,0 +1,49 @@
+"""SHACL-validate a build and turn every violation into a report line on the source file."""
+
+from __future__ import annotations
+
+from pyshacl import validate
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from ingest.report import Action, Report, Severity
+from ontology.vocab import PG as PG_IRI
+from ontology.vocab import ontology_file
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+PG = Namespace(PG_IRI)
+
+
+def load_shapes() -> Graph:
+    return Graph().parse(ontology_file("shapes.ttl"), format="turtle")
+
+
+def validate_graph(graph: Graph, shapes: Graph, report: Report) -> int:
+    """Validate; add one report line per violation; return the number of violations."""
+    conforms, results, _ = validate(graph, shacl_graph=shapes, inference="none",
+                                    advanced=False, allow_warnings=True)
+    if conforms:
+        return 0
+    assert isinstance(results, Graph)
+    count = 0
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        path = results.value(result, SH.resultPath)
+        message = results.value(result, SH.resultMessage)
+        source = _source_of(graph, focus)
+        field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if path is not None else "node"
+        report.add(source, f"field {field}", f"SHACL: {message or 'constraint violated'} "
+                   f"(node {focus})", Action.FLAGGED, Severity.ERROR, "shacl-violation")
+        count += 1
+    return count
+
+
+def _source_of(graph: Graph, focus: object) -> str:
+    if isinstance(focus, URIRef):
+        path = graph.value(focus, PG.sourcePath)
+        if path is None:
+            page = graph.value(focus, URIRef("https://schema.org/subjectOf"))
+            path = graph.value(page, PG.sourcePath) if page is not None else None
+        if path is not None:
+            return str(path)
+    return "(graph)"

@@ -1,0 +1,139 @@
+"""The index on disk: a folder of immutable builds and a `current` symlink switched by one
+rename, plus the manifest that says what a build holds and how it was made.
+
+    <index>/current -> builds/<build-id>
+    <index>/builds/<build-id>/manifest.json, pages.json, graph.ttl, graph.nt, graph.json,
+                             aliases.json, report.json, embeddings.npz, qdrant/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+INDEX_FORMAT = 1
+CURRENT = "current"
+BUILDS = "builds"
+STAGING_PREFIX = ".staging-"
+
+
+class IndexProblem(RuntimeError):
+    """The index is missing, unreadable or was built for other settings; the message says
+    which command fixes it."""
+
+
+@dataclass
+class Manifest:
+    build_id: str
+    created: str
+    corpus: str
+    corpus_hash: str
+    model: str
+    dimension: int
+    index_format: int
+    ontology_version: str
+    counts: dict[str, int]
+    collections: dict[str, str]
+    qdrant_url: str | None = None
+    page_hashes: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def save(self, folder: Path) -> None:
+        (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=1), "utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        path = folder / "manifest.json"
+        try:
+            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            return cls(**data)
+        except FileNotFoundError as exc:
+            raise IndexProblem(f"no manifest at {path}") from exc
+        except (ValueError, TypeError) as exc:
+            raise IndexProblem(f"unreadable manifest {path}: {exc}") from exc
+
+
+class IndexLayout:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def current(self) -> Path:
+        return self.root / CURRENT
+
+    @property
+    def builds(self) -> Path:
+        return self.root / BUILDS
+
+    def current_build(self) -> Path | None:
+        """The folder `current` points at, or None when there is no usable build yet."""
+        if not self.current.is_symlink() and not self.current.exists():
+            return None
+        target = self.current.resolve()
+        return target if (target / "manifest.json").is_file() else None
+
+    def staging(self, build_id: str) -> Path:
+        self.builds.mkdir(parents=True, exist_ok=True)
+        path = self.builds / f"{STAGING_PREFIX}{build_id}"
+        path.mkdir()
+        return path
+
+    def publish(self, staging: Path, build_id: str) -> Path:
+        """Make a finished build current: rename it into place, then swap the symlink with
+        one atomic rename. A crash before the last rename leaves the old build current."""
+        final = self.builds / build_id
+        os.replace(staging, final)
+        link = self.root / f".{CURRENT}-{build_id}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        os.symlink(Path(BUILDS) / build_id, link)
+        os.replace(link, self.current)
+        _fsync_dir(self.root)
+        return final
+
+    def prune(self, keep: int) -> list[Path]:
+        """Delete abandoned staging folders and all but the newest `keep` builds."""
+        if not self.builds.is_dir():
+            return []
+        current = self.current_build()
+        removed: list[Path] = []
+        finished = sorted((p for p in self.builds.iterdir()
+                           if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+        for path in self.builds.iterdir():
+            if path.name.startswith(STAGING_PREFIX) and not _owner_alive(path):
+                removed.append(path)
+        for path in finished[:-keep] if keep else finished:
+            if current is None or path.resolve() != current:
+                removed.append(path)
+        for path in removed:
+            shutil.rmtree(path, ignore_errors=True)
+        for link in self.root.glob(f".{CURRENT}-*"):
+            link.unlink(missing_ok=True)
+        return removed
+
+
+def _owner_alive(staging: Path) -> bool:
+    """Staging folders carry the pid of the ingest writing them; a dead pid means abandoned."""
+    try:
+        pid = int((staging / ".pid").read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

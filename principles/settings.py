@@ -1,0 +1,41 @@
+"""The one Settings object: every knob, read from `PRINCIPLES_*` environment variables.
+
+Built explicitly (`Settings()`) by the CLI or a test and passed down; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Declarative settings shared by ingest, serve and the benches."""
+
+    model_config = SettingsConfigDict(env_prefix="PRINCIPLES_", extra="ignore")
+
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of markdown/text pages to ingest.")
+    index_dir: Path = Field(Path("var/index"), description="Folder the ingest writes and serve reads.")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server or cluster URL; unset = embedded on-disk store in the index."
+    )
+    qdrant_api_key: str | None = Field(None, description="API key for the Qdrant server.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model: a name, a local path, or the packaged default.",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    passage_words: int = Field(150, ge=20, le=400, description="Words per passage vector.")
+    passage_overlap: int = Field(30, ge=0, le=200, description="Words shared by adjacent passages.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per model batch.")
+    include_drafts: bool = Field(False, description="Serve pages flagged draft.")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
+    keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

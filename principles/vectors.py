@@ -1,0 +1,117 @@
+"""The one interface every vector read and write goes through, with its Qdrant backends.
+
+`EmbeddedStore` keeps the collections inside the index build folder (qdrant-client local
+mode); `ServerStore` talks to a Qdrant server or cluster. Both are the same class of
+object to callers, so the engine can be swapped (e.g. for qdrant-edge) behind it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+
+from principles.embedder import Vectors
+
+_NAMESPACE = uuid.UUID("6f0c1d1e-2b7a-4c5e-9a51-6b1a7d0c2e11")
+
+
+def point_id(key: str) -> str:
+    """Stable point id for a page id or `page_id#passage`."""
+    return str(uuid.uuid5(_NAMESPACE, key))
+
+
+@dataclass(frozen=True)
+class Hit:
+    score: float
+    payload: dict[str, Any]
+
+
+class VectorStore(Protocol):
+    def create(self, collection: str, dimension: int) -> None: ...
+    def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
+               payloads: Sequence[dict[str, Any]]) -> None: ...
+    def search(self, collection: str, vector: Vectors, limit: int,
+               where: dict[str, Any] | None = None) -> list[Hit]: ...
+    def count(self, collection: str) -> int: ...
+    def drop(self, collection: str) -> None: ...
+    def collections(self) -> list[str]: ...
+    def close(self) -> None: ...
+
+
+class QdrantStore:
+    """VectorStore on qdrant-client; `where` is an exact-match filter on payload fields
+    (a list value matches any of its items)."""
+
+    def __init__(self, client: QdrantClient, *, on_disk: bool = False) -> None:
+        self.client = client
+        self.on_disk = on_disk
+
+    def create(self, collection: str, dimension: int) -> None:
+        if self.client.collection_exists(collection):
+            self.client.delete_collection(collection)
+        self.client.create_collection(
+            collection,
+            vectors_config=models.VectorParams(
+                size=dimension, distance=models.Distance.COSINE, on_disk=self.on_disk or None
+            ),
+        )
+
+    def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
+               payloads: Sequence[dict[str, Any]], batch: int = 256) -> None:
+        for start in range(0, len(keys), batch):
+            end = start + batch
+            self.client.upsert(collection, points=[
+                models.PointStruct(id=point_id(k), vector=v.tolist(), payload=p)
+                for k, v, p in zip(keys[start:end], vectors[start:end], payloads[start:end])
+            ], wait=True)
+
+    def search(self, collection: str, vector: Vectors, limit: int,
+               where: dict[str, Any] | None = None) -> list[Hit]:
+        response = self.client.query_points(
+            collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
+            query_filter=_filter(where), with_payload=True,
+        )
+        return [Hit(float(p.score), dict(p.payload or {})) for p in response.points]
+
+    def count(self, collection: str) -> int:
+        return int(self.client.count(collection, exact=True).count)
+
+    def drop(self, collection: str) -> None:
+        if self.client.collection_exists(collection):
+            self.client.delete_collection(collection)
+
+    def collections(self) -> list[str]:
+        return [c.name for c in self.client.get_collections().collections]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _filter(where: dict[str, Any] | None) -> models.Filter | None:
+    if not where:
+        return None
+    must: list[models.Condition] = []
+    for key, value in where.items():
+        match: models.MatchAny | models.MatchValue
+        if isinstance(value, (list, tuple, set)):
+            match = models.MatchAny(any=list(value))
+        else:
+            match = models.MatchValue(value=value)
+        must.append(models.FieldCondition(key=key, match=match))
+    return models.Filter(must=must)
+
+
+def open_embedded(path: Path) -> QdrantStore:
+    path.mkdir(parents=True, exist_ok=True)
+    return QdrantStore(QdrantClient(path=str(path)))
+
+
+def open_server(url: str, api_key: str | None, *, timeout: int = 10) -> QdrantStore:
+    return QdrantStore(QdrantClient(url=url, api_key=api_key, timeout=timeout), on_disk=True)
+
