@@ -70,8 +70,8 @@ class EmbeddingCache:
             self.encoded += len(batch)
             if progress:
                 progress(len(batch))
-        if not keys:
-            return np.zeros((0, encoder.dimension), dtype=np.float32)
+        if not keys:  # nothing to embed: do not load the model just for its dimension
+            return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self.vectors[k] for k in keys]).astype(np.float32)
 
     def save(self, folder: Path, keep: set[str]) -> None:

@@ -19,22 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.aliases import WINNER_RULE, resolve_aliases
 from ingest.corpus import corpus_hash, discover, load_pages
-from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
+from ingest.embedding import page_passages
 from ingest.network import build_network, write_network
 from ingest.pages import Page
-from ingest.rdf import build_graph
+from ingest.rdf import build_graph, write_rdf
 from ingest.report import Action, Finding, Report, Severity
 from ingest.shacl import load_shapes, validate_graph
 from ingest.terms import Term, resolve_terms
+from ingest.vectorize import Previous, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.settings import Settings
-from principles.vectors import QdrantStore, VectorStore, open_embedded, open_server
+from principles.vectors import open_server
 
 
 class IngestError(RuntimeError):
@@ -136,12 +136,14 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     encoder = encoder or Encoder(settings.model, settings.batch_size)
     try:
         mark = time.perf_counter()
-        counts, collections = _write_vectors(settings, staging, build_id, pages,
-                                                   previous_build, encoder, console)
+        hashes = {p.id: p.content_hash() for p in pages}
+        counts, collections = write_vectors(
+            settings, staging, build_id, pages, hashes,
+            Previous(previous_build, previous) if previous_build and previous else None,
+            encoder, console)
         timings["embed+store"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        graph.serialize(staging / "graph.ttl", format="turtle")
-        graph.serialize(staging / "graph.nt", format="nt", encoding="utf-8")
+        write_rdf(graph, staging)
         write_network(build_network(pages, terms), staging / "graph.json")
         _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
         _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
@@ -159,10 +161,10 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         manifest = Manifest(
             build_id=build_id, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             corpus=str(settings.corpus_dir.resolve()), corpus_hash=digest, model=settings.model,
-            dimension=encoder.dimension, index_format=INDEX_FORMAT,
+            dimension=counts.pop("dimension"), index_format=INDEX_FORMAT,
             ontology_version=ONTOLOGY_VERSION, counts=counts, collections=collections,
             qdrant_url=settings.qdrant_url,
-            page_hashes={p.id: p.content_hash() for p in pages},
+            chunking=chunking(settings), page_hashes=hashes,
             seconds=round(time.perf_counter() - started, 3),
         )
         manifest.save(staging)
@@ -175,60 +177,6 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     _drop_orphan_collections(settings, layout, removed)
     timings["total"] = time.perf_counter() - started
     return IngestResult(final, manifest, report, timings=timings)
-
-
-def _write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
-                   previous_build: Path | None, encoder: Encoder, console: Console
-                   ) -> tuple[dict[str, int], dict[str, str]]:
-    cache = EmbeddingCache(settings.model)
-    cache.load(previous_build)
-    page_texts = [page_text(p) for p in pages]
-    passage_rows: list[tuple[str, dict[str, Any], str]] = []
-    for page in pages:
-        for passage in page_passages(page, settings.passage_words, settings.passage_overlap):
-            payload = {"page_id": page.id, "passage": passage.index, "start": passage.start,
-                       "end": passage.end, **_common_payload(page)}
-            passage_rows.append((f"{page.id}#{passage.index}", payload, passage_text(page, passage)))
-    texts = page_texts + [row[2] for row in passage_rows]
-    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("embed", total=len(texts))
-        vectors = cache.embed(encoder, texts, lambda n: progress.advance(task, n))
-        progress.update(task, completed=len(texts))
-    page_vectors, passage_vectors = vectors[: len(pages)], vectors[len(pages):]
-    prefix = "" if settings.qdrant_url is None else f"pg-{build_id}-"
-    collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
-    store: VectorStore = (open_embedded(staging / "qdrant") if settings.qdrant_url is None
-                          else open_server(settings.qdrant_url, settings.qdrant_api_key))
-    try:
-        store.create(collections["pages"], encoder.dimension)
-        store.upsert(collections["pages"], [p.id for p in pages], page_vectors,
-                     [{"page_id": p.id, **_common_payload(p)} for p in pages])
-        store.create(collections["passages"], encoder.dimension)
-        store.upsert(collections["passages"], [r[0] for r in passage_rows], passage_vectors,
-                     [r[1] for r in passage_rows])
-        if isinstance(store, QdrantStore) and settings.qdrant_url is not None:
-            _index_payload_fields(store, collections.values())
-    finally:
-        store.close()
-    cache.save(staging, {text_key(settings.model, t) for t in texts})
-    counts = {"page_vectors": len(pages), "passage_vectors": len(passage_rows),
-              "vectors": len(texts), "encoded": cache.encoded, "reused_vectors": cache.reused}
-    return counts, collections
-
-
-def _index_payload_fields(store: QdrantStore, collections: Any) -> None:
-    from qdrant_client import models
-
-    for name in collections:
-        for field_name in ("page_id", "type", "terms"):
-            store.client.create_payload_index(name, field_name, models.PayloadSchemaType.KEYWORD)
-        store.client.create_payload_index(name, "draft", models.PayloadSchemaType.BOOL)
-
-
-def _common_payload(page: Page) -> dict[str, Any]:
-    return {"type": page.type, "draft": page.draft,
-            "terms": [f"{k}/{s}" for k, slugs in page.terms.items() for s in slugs]}
 
 
 def _page_record(page: Page, settings: Settings) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyoxigraph
+
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
@@ -102,3 +106,17 @@ def build_graph(pages: list[Page], terms: dict[str, Term]) -> Graph:
     for page in pages:
         add_page(graph, page, terms)
     return graph
+
+
+def write_rdf(graph: Graph, folder: Path) -> None:
+    """graph.nt (loads fast) and graph.ttl (for people: grouped by subject, sorted), the
+    Turtle written by pyoxigraph: ~10x faster than rdflib's Turtle serializer."""
+    nt = folder / "graph.nt"
+    graph.serialize(nt, format="nt", encoding="utf-8")
+    triples = sorted((q.triple for q in pyoxigraph.parse(path=str(nt),
+                                                          format=pyoxigraph.RdfFormat.N_TRIPLES)),
+                     key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces()
+                if prefix in ("pg", "schema", "dcterms", "skos", "rdf", "xsd")}
+    pyoxigraph.serialize(triples, str(folder / "graph.ttl"), format=pyoxigraph.RdfFormat.TURTLE,
+                         prefixes=prefixes)

@@ -8,7 +8,7 @@ object to callers, so the engine can be swapped (e.g. for qdrant-edge) behind it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +40,7 @@ class VectorStore(Protocol):
                where: dict[str, Any] | None = None) -> list[Hit]: ...
     def count(self, collection: str) -> int: ...
     def drop(self, collection: str) -> None: ...
+    def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None: ...
     def collections(self) -> list[str]: ...
     def close(self) -> None: ...
 
@@ -86,8 +87,23 @@ class QdrantStore:
         if self.client.collection_exists(collection):
             self.client.delete_collection(collection)
 
+    def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None:
+        """Delete every point whose payload `page_id` is one of `page_ids`."""
+        if not page_ids:
+            return
+        condition = models.FieldCondition(key="page_id", match=models.MatchAny(any=list(page_ids)))
+        self.client.delete(collection, points_selector=models.FilterSelector(
+            filter=models.Filter(must=[condition])), wait=True)
+
     def collections(self) -> list[str]:
         return [c.name for c in self.client.get_collections().collections]
+
+    def index_payload_fields(self, collections: Iterable[str]) -> None:
+        """Server mode: payload indexes on the fields filters use."""
+        for name in collections:
+            for field_name in ("page_id", "type", "terms"):
+                self.client.create_payload_index(name, field_name, models.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(name, "draft", models.PayloadSchemaType.BOOL)
 
     def close(self) -> None:
         self.client.close()
@@ -114,4 +130,5 @@ def open_embedded(path: Path) -> QdrantStore:
 
 def open_server(url: str, api_key: str | None, *, timeout: int = 10) -> QdrantStore:
     return QdrantStore(QdrantClient(url=url, api_key=api_key, timeout=timeout), on_disk=True)
+
 

@@ -1,0 +1,111 @@
+"""Write the page and passage vectors of a build, touching only what changed.
+
+Embedded mode copies the previous build's Qdrant folder and applies the difference (points of
+changed pages replaced, of deleted pages removed); server mode writes fresh collections named
+after the build, so the switch stays atomic on the manifest. Either way, only text that is
+not in the embedding cache is encoded.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
+from ingest.pages import Page
+from principles.embedder import Encoder
+from principles.index import Manifest
+from principles.settings import Settings
+from principles.vectors import QdrantStore, VectorStore, open_embedded, open_server
+
+QDRANT_DIR = "qdrant"
+
+
+@dataclass(frozen=True)
+class Previous:
+    build: Path
+    manifest: Manifest
+
+
+def chunking(settings: Settings) -> dict[str, int]:
+    return {"passage_words": settings.passage_words, "passage_overlap": settings.passage_overlap}
+
+
+def _payload(page: Page) -> dict[str, Any]:
+    return {"page_id": page.id, "type": page.type, "draft": page.draft,
+            "terms": [f"{k}/{s}" for k, slugs in page.terms.items() for s in slugs]}
+
+
+def _rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, Any], str]]:
+    rows = []
+    for passage in page_passages(page, settings.passage_words, settings.passage_overlap):
+        payload = {**_payload(page), "passage": passage.index, "start": passage.start,
+                   "end": passage.end}
+        rows.append((f"{page.id}#{passage.index}", payload, passage_text(page, passage)))
+    return rows
+
+
+def _reusable(settings: Settings, previous: Previous | None) -> bool:
+    if previous is None or settings.qdrant_url is not None:
+        return False
+    m = previous.manifest
+    return (m.model == settings.model and m.qdrant_url is None
+            and m.chunking == chunking(settings) and (previous.build / QDRANT_DIR).is_dir())
+
+
+def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
+                  hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
+                  console: Console) -> tuple[dict[str, int], dict[str, str]]:
+    cache = EmbeddingCache(settings.model)
+    cache.load(previous.build if previous else None)
+    reuse = _reusable(settings, previous)
+    old_hashes = previous.manifest.page_hashes if (reuse and previous) else {}
+    changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
+    removed = sorted(set(old_hashes) - set(hashes))
+
+    rows = {p.id: _rows(p, settings) for p in pages}
+    texts = [page_text(p) for p in changed] + [r[2] for p in changed for r in rows[p.id]]
+    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("embed", total=len(texts))
+        vectors = cache.embed(encoder, texts, lambda n: progress.advance(task, n))
+    dimension = int(vectors.shape[1]) if len(vectors) else (
+        previous.manifest.dimension if (reuse and previous) else encoder.dimension)
+
+    prefix = "" if settings.qdrant_url is None else f"pg-{build_id}-"
+    collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
+    if reuse and previous:
+        shutil.copytree(previous.build / QDRANT_DIR, staging / QDRANT_DIR)
+    store: VectorStore = (open_embedded(staging / QDRANT_DIR) if settings.qdrant_url is None
+                          else open_server(settings.qdrant_url, settings.qdrant_api_key))
+    try:
+        if not reuse:
+            store.create(collections["pages"], dimension)
+            store.create(collections["passages"], dimension)
+        stale = removed + [p.id for p in changed if p.id in old_hashes]
+        store.delete_pages(collections["pages"], stale)
+        store.delete_pages(collections["passages"], stale)
+        n = len(changed)
+        store.upsert(collections["pages"], [p.id for p in changed], vectors[:n],
+                     [_payload(p) for p in changed])
+        passage_rows = [r for p in changed for r in rows[p.id]]
+        store.upsert(collections["passages"], [r[0] for r in passage_rows], vectors[n:],
+                     [r[1] for r in passage_rows])
+        if isinstance(store, QdrantStore) and settings.qdrant_url is not None:
+            store.index_payload_fields(collections.values())
+    finally:
+        store.close()
+
+    all_texts = [page_text(p) for p in pages] + [r[2] for p in pages for r in rows[p.id]]
+    cache.save(staging, {text_key(settings.model, t) for t in all_texts})
+    passages = sum(len(r) for r in rows.values())
+    counts = {"page_vectors": len(pages), "passage_vectors": passages,
+              "vectors": len(pages) + passages, "changed_pages": len(changed),
+              "removed_pages": len(removed), "encoded": cache.encoded,
+              "reused_vectors": len(pages) + passages - cache.encoded, "dimension": dimension}
+    return counts, collections

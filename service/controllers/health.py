@@ -1,0 +1,18 @@
+"""GET /health: is the index loaded, which build and model."""
+
+from __future__ import annotations
+
+from litestar import get
+
+from service.index import IndexView
+from service.models import Health
+
+
+@get("/health", operation_id="health", summary="Service and index status", tags=["meta"])
+async def health(index: IndexView) -> Health:
+    manifest = index.manifest
+    return Health(
+        status="ok", index_version=index.version, pages=len(index.pages),
+        served_pages=sum(1 for p in index.pages.values() if index.visible(p)),
+        model=manifest.model, dimension=manifest.dimension, created=manifest.created,
+    )

@@ -1,0 +1,91 @@
+"""The service's one exception hierarchy and its mapping to RFC 9457 problem+json.
+
+    ServiceError                 500 (never carries internals to the client)
+    +-- NotFound                 404  page, term or path unknown (may carry suggestions)
+    +-- BadRequest               400  a parameter is malformed
+    |   +-- InvalidParameter     422  a parameter is out of range or empty
+    +-- NotAcceptable            406  no representation matches Accept
+    +-- Unavailable              503  a backing store is down; retry later
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://principles.graph/problems/"
+log = logging.getLogger("principles.service")
+
+
+class ServiceError(Exception):
+    status = 500
+    slug = "internal-error"
+    title = "Internal server error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(ServiceError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class BadRequest(ServiceError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class InvalidParameter(BadRequest):
+    status, slug, title = 422, "invalid-parameter", "Invalid parameter"
+
+
+class NotAcceptable(ServiceError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+class Unavailable(ServiceError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(status: int, slug: str, title: str, detail: str, instance: str,
+            **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            "instance": instance, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
+    return problem(exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extra)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Litestar's own errors (routing, validation) in the same problem shape."""
+    if isinstance(exc, ValidationException):
+        extra = {"errors": exc.extra} if exc.extra else {}
+        return problem(422 if exc.status_code == 400 else exc.status_code, "invalid-parameter",
+                       "Invalid parameter", exc.detail, request.url.path, **extra)
+    if isinstance(exc, NotFoundException):
+        return problem(404, "not-found", "Not found", exc.detail or "no such resource",
+                       request.url.path)
+    slug = "method-not-allowed" if exc.status_code == 405 else "http-error"
+    return problem(exc.status_code, slug, exc.detail or "HTTP error", exc.detail or "",
+                   request.url.path)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal server error",
+                   "the server failed to answer; the error was logged", request.url.path)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    ServiceError: handle_service_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

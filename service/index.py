@@ -1,0 +1,91 @@
+"""Read-only view of one index build: opened once at start-up, checked against Settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from principles.embedder import resolve_model_path
+from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
+from principles.paths import normalise_site_path
+from principles.settings import Settings
+
+INGEST_HINT = "run `principles ingest --corpus DIR --index {index}` (or `make run`)"
+
+
+@dataclass(frozen=True)
+class PageRef:
+    id: str
+    record: dict[str, Any]
+
+
+def model_dimension(model: str) -> int | None:
+    """The embedding size of a local model, read from its pooling config (no torch import)."""
+    pooling = Path(resolve_model_path(model)) / "1_Pooling" / "config.json"
+    try:
+        return int(json.loads(pooling.read_text("utf-8"))["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class IndexView:
+    """Pages, terms and aliases of the current build, with lookups by id, url or alias."""
+
+    def __init__(self, build: Path, manifest: Manifest, settings: Settings) -> None:
+        self.build = build
+        self.manifest = manifest
+        self.include_drafts = settings.include_drafts
+        self.pages: dict[str, dict[str, Any]] = {
+            p["id"]: p for p in json.loads((build / "pages.json").read_text("utf-8"))}
+        self.terms: dict[str, dict[str, Any]] = {
+            f"{t['kind']}/{t['slug']}": t
+            for t in json.loads((build / "terms.json").read_text("utf-8"))}
+        aliases = json.loads((build / "aliases.json").read_text("utf-8"))
+        self.paths: dict[str, str] = aliases["paths"]
+        self.alias_rule: str = aliases["rule"]
+        self.alias_conflicts: list[dict[str, Any]] = aliases["conflicts"]
+
+    @property
+    def version(self) -> str:
+        return self.manifest.build_id
+
+    def visible(self, page: dict[str, Any]) -> bool:
+        return self.include_drafts or not page["draft"]
+
+    def find(self, ref: str) -> dict[str, Any] | None:
+        """A page by id (`tags/x`), url (`/tags/x/`) or alias, drafts hidden unless enabled."""
+        ref = ref.strip()
+        page = self.pages.get(ref.strip("/")) or self.pages.get(ref)
+        if page is None:
+            page_id = self.paths.get(normalise_site_path(ref))
+            page = self.pages.get(page_id) if page_id else None
+        return page if page is not None and self.visible(page) else None
+
+
+def open_index(settings: Settings) -> IndexView:
+    """Open the current build or raise IndexProblem naming the command that fixes it."""
+    index = settings.index_dir
+    hint = INGEST_HINT.format(index=index)
+    build = IndexLayout(index).current_build()
+    if build is None:
+        raise IndexProblem(f"no index at {index}; {hint}")
+    manifest = Manifest.load(build)
+    if manifest.index_format != INDEX_FORMAT:
+        raise IndexProblem(f"index {build} has format {manifest.index_format}, this service "
+                           f"reads format {INDEX_FORMAT}; {hint} --force")
+    if manifest.model != settings.model:
+        raise IndexProblem(
+            f"index {build} was built with model {manifest.model!r} but PRINCIPLES_MODEL is "
+            f"{settings.model!r}; re-ingest with the same model: PRINCIPLES_MODEL={settings.model}"
+            f" principles ingest --index {index} --force, or set PRINCIPLES_MODEL={manifest.model}")
+    dimension = model_dimension(settings.model)
+    if dimension is not None and dimension != manifest.dimension:
+        raise IndexProblem(
+            f"index {build} holds {manifest.dimension}-dimensional vectors but model "
+            f"{settings.model!r} makes {dimension}; {hint} --force")
+    try:
+        return IndexView(build, manifest, settings)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexProblem(f"index {build} is damaged ({exc}); {hint} --force") from exc
