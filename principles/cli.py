@@ -36,7 +36,7 @@ def ingest(
     from ingest.summary import print_report, print_summary
 
     settings = _settings(corpus_dir=corpus, index_dir=index)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         result = run_ingest(settings, force=force, console=err)
     except IngestError as exc:
@@ -71,7 +71,7 @@ def serve(
     try:
         application = create_app(settings)
     except IndexProblem as exc:
-        Console(stderr=True).print(f"[red]cannot serve:[/red] {exc}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]cannot serve:[/red] {exc}")
         raise typer.Exit(2) from exc
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info",
                 loop="uvloop", http="httptools")

@@ -1,0 +1,72 @@
+"""Session fixtures: one real model, corpus/ and the site corpus each ingested once."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.pipeline import IngestResult, ingest
+from principles.embedder import Encoder
+from principles.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SITE = ROOT.parent / "shared" / "corpora" / "nkdagility"
+SEEDS = ROOT.parent / "shared" / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    enc = Encoder("all-MiniLM-L6-v2")
+    assert enc.dimension == 384
+    return enc
+
+
+@pytest.fixture(scope="session")
+def planted() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / "planted.json").read_text("utf-8"))
+    return data
+
+
+@pytest.fixture(scope="session")
+def corpus_ingest(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> IngestResult:
+    index = tmp_path_factory.mktemp("corpus-index")
+    return ingest(Settings(corpus_dir=CORPUS, index_dir=index), encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(corpus_ingest: IngestResult) -> Settings:
+    assert corpus_ingest.build is not None
+    return Settings(corpus_dir=CORPUS, index_dir=corpus_ingest.build.parent.parent)
+
+
+@pytest.fixture(scope="session")
+def site_ingest(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> IngestResult:
+    if not SITE.is_dir():
+        pytest.skip("../shared/corpora/nkdagility is not beside the project")
+    index = tmp_path_factory.mktemp("site-index")
+    return ingest(Settings(corpus_dir=SITE, index_dir=index), encoder=encoder)
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Iterator[Path]:
+    """A writable two-page corpus for tests that break or change files."""
+    root = tmp_path / "corpus"
+    (root / "tags" / "flow").mkdir(parents=True)
+    (root / "tags" / "flow" / "_index.md").write_text(
+        "---\ntitle: Flow\nClassificationType: tags\nResourceId: AAAAAAAAAA1\n"
+        "aliases:\n- /principles/flow/\n---\nFlow means work moves without waiting.\n", "utf-8")
+    (root / "resources" / "articles").mkdir(parents=True)
+    (root / "resources" / "articles" / "queues.md").write_text(
+        "---\ntitle: Queues Hide Delay\ntags:\n- Flow\ncategories:\n- Lean\n---\n"
+        "Every queue between two steps adds waiting time that nobody sees on a status report.\n",
+        "utf-8")
+    yield root
