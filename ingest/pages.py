@@ -16,7 +16,13 @@ from ingest.report import Action, Report, Severity
 from ingest.source import SourceFile
 from ingest.text import count_shortcodes, markdown_to_text, title_from_body
 from ontology.vocab import TAXONOMY_KINDS
-from principles.paths import hugo_url, normalise_site_path, page_id_for, title_from_filename
+from principles.paths import (
+    expand_permalink,
+    hugo_url,
+    normalise_site_path,
+    page_id_for,
+    title_from_filename,
+)
 
 _PERMALINK_TOKEN = re.compile(r"(^|/):[a-z_]+(/|$)")
 _TYPE_OVERRIDES = {"blog": "blog", "videos": "video", "capabilities": "course",
@@ -198,8 +204,23 @@ def build_page(src: SourceFile, report: Report) -> Page:
     page.body = markdown_to_text(src.body)
     if not is_plain:
         _fill_front_matter(page, fields, src, report)
-    page.url = hugo_url(page_id, slug=page.slug, url=fields.text("url") if not is_plain else None)
+    page.url = hugo_url(page_id, slug=page.slug, url=_front_matter_url(page, fields, src, report))
     return page
+
+
+def _front_matter_url(page: Page, fields: _Fields, src: SourceFile, report: Report) -> str | None:
+    """The `url` field with Hugo permalink tokens (`:slug`, `:year`...) expanded."""
+    raw = fields.text("url") if page.has_front_matter else None
+    if raw is None or ":" not in raw:
+        return raw
+    url, missing = expand_permalink(raw, page_id=page.id, slug=page.slug, title=page.title,
+                                    date=page.date)
+    if missing:
+        report.add(src.rel_path, src.where("url"), f"url {raw!r} uses {', '.join(missing)} but "
+                   "the page has no value for it; used the path rule", Action.REPAIRED,
+                   Severity.WARNING, "url-token")
+        return None
+    return url
 
 
 def _fill_front_matter(page: Page, fields: _Fields, src: SourceFile, report: Report) -> None:

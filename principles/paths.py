@@ -85,3 +85,28 @@ def title_from_filename(stem: str) -> str:
     """`meeting-rules` -> `Meeting Rules`: the last resort for a page without a title."""
     words = re.split(r"[-_\s]+", stem)
     return " ".join(w[:1].upper() + w[1:] for w in words if w) or stem
+
+
+_TOKEN = re.compile(r":(slugorcontentbasename|slugorfilename|contentbasename|filename|slug|title|"
+                    r"year|month|day|sections|section)\b")
+
+
+def expand_permalink(url: str, *, page_id: str, slug: str | None, title: str,
+                     date: str | None) -> tuple[str, list[str]]:
+    """Expand Hugo permalink tokens (`/resources/videos/:slug`) in a front-matter `url`.
+
+    Returns the expanded url and the tokens that could not be filled (no date for `:year`)."""
+    parts = page_id.split("/")
+    base = parts[-1]
+    values = {
+        "slug": slugify(slug) if slug else slugify(title),
+        "title": slugify(title),
+        "filename": base, "contentbasename": base,
+        "slugorfilename": slugify(slug) if slug else base,
+        "slugorcontentbasename": slugify(slug) if slug else base,
+        "section": parts[0], "sections": "/".join(parts[:-1]),
+        "year": date[:4] if date else "", "month": date[5:7] if date else "",
+        "day": date[8:10] if date else "",
+    }
+    missing = [m.group(0) for m in _TOKEN.finditer(url) if not values[m.group(1)]]
+    return _TOKEN.sub(lambda m: values[m.group(1)], url), missing
