@@ -59,13 +59,13 @@ class EmbeddingCache:
     def embed(self, encoder: Encoder, texts: list[str],
               progress: Callable[[int], None] | None = None) -> Vectors:
         keys = [text_key(self.model, t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.vectors}.items())
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
         self.reused += len(texts) - len(missing)
         step = 64
         for start in range(0, len(missing), step):
             batch = missing[start:start + step]
             vectors = encoder.encode([t for _, t in batch])
-            for (key, _), vector in zip(batch, vectors):
+            for (key, _), vector in zip(batch, vectors, strict=True):
                 self.vectors[key] = vector
             self.encoded += len(batch)
             if progress:

@@ -73,7 +73,7 @@ def ingest(settings: Settings, *, encoder: Encoder | None = None, force: bool = 
 @contextmanager
 def _exclusive(root: Path) -> Iterator[None]:
     try:
-        handle = open(root / ".ingest.lock", "a+")
+        handle = open(root / ".ingest.lock", "a+")  # noqa: SIM115 - held for the whole run
     except OSError as exc:
         raise IngestError(f"index folder {root} is not writable: {exc.strerror}") from exc
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph
-
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
@@ -13,7 +12,7 @@ from ingest.pages import Page
 from ingest.terms import Term
 from ontology.vocab import PG as PG_IRI
 from ontology.vocab import SCHEMA as SCHEMA_IRI
-from ontology.vocab import TAXONOMY_KINDS, page_iri, scheme_iri, schema_class, term_iri
+from ontology.vocab import TAXONOMY_KINDS, page_iri, schema_class, scheme_iri, term_iri
 
 PG = Namespace(PG_IRI)
 SDO = Namespace(SCHEMA_IRI)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from ingest.report import Action, Report, Severity
 
@@ -88,7 +88,7 @@ def _split_front_matter(text: str, rel_path: str, report: Report) -> SourceFile 
                    "front matter opened with '---' but never closed; add a closing '---' line",
                    Action.SKIPPED, Severity.ERROR, "unclosed-front-matter")
         return None
-    handler = frontmatter.YAMLHandler()
+    handler = YAMLHandler()
     fm_text = text[opening.end(): closing.start()]
     body = text[closing.end():].lstrip("\n")
     body_line = text[: len(text) - len(body)].count("\n") + 1

@@ -30,9 +30,9 @@ def print_summary(result: IngestResult, console: Console) -> None:
     rows = [("pages", counts["pages"]), ("drafts", counts["drafts"]), ("terms", counts["terms"]),
             ("terms without a page", counts["generated_terms"]), ("aliases", counts["aliases"]),
             ("alias conflicts", counts["alias_conflicts"]), ("triples", counts["triples"]),
-            ("vectors", f"{counts['vectors']} ({counts['page_vectors']} pages, "
-                        f"{counts['passage_vectors']} passages; {counts['encoded']} encoded, "
-                        f"{counts['reused_vectors']} reused)"),
+            ("vectors", (f"{counts['vectors']} ({counts['page_vectors']} pages, "
+                         f"{counts['passage_vectors']} passages; {counts['encoded']} encoded, "
+                         f"{counts['reused_vectors']} reused)")),
             ("SHACL violations", counts["shacl_violations"]), ("errors", counts["errors"]),
             ("warnings", counts["warnings"]), ("seconds", f"{manifest.seconds:.1f}")]
     for name, value in rows:

@@ -69,7 +69,7 @@ class Encoder:
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 0)
 
     def encode(self, texts: list[str], *, progress: Any = None) -> Vectors:
         if not texts:

@@ -69,7 +69,7 @@ class QdrantStore:
             end = start + batch
             self.client.upsert(collection, points=[
                 models.PointStruct(id=point_id(k), vector=v.tolist(), payload=p)
-                for k, v, p in zip(keys[start:end], vectors[start:end], payloads[start:end])
+                for k, v, p in zip(keys[start:end], vectors[start:end], payloads[start:end], strict=True)
             ], wait=True)
 
     def search(self, collection: str, vector: Vectors, limit: int,

@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://principles.graph/problems/"
@@ -84,7 +85,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                    "the server failed to answer; the error was logged", request.url.path)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServiceError: handle_service_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

@@ -14,6 +14,7 @@ from principles.embedder import Encoder
 from principles.settings import Settings
 
 FM = "---\ntitle: {title}\n---\nSome body text about flow.\n"
+BadResult = tuple[Path, list[Finding], dict[str, int]]
 
 
 def _write(root: Path, rel: str, content: bytes | str) -> None:
@@ -25,7 +26,7 @@ def _write(root: Path, rel: str, content: bytes | str) -> None:
 
 
 @pytest.fixture(scope="module")
-def bad_result(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> tuple[Path, list[Finding], dict[str, int]]:
+def bad_result(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> BadResult:
     root = tmp_path_factory.mktemp("bad") / "corpus"
     _write(root, "ok.md", FM.format(title="A Good Page"))
     _write(root, "invalid-yaml.md", "---\ntitle: Broken\ntags: [unclosed\n---\nbody\n")
@@ -57,23 +58,23 @@ def _one(findings: list[Finding], path: str, kind: str) -> Finding:
     return matches[0]
 
 
-def test_invalid_yaml_names_the_line(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_invalid_yaml_names_the_line(bad_result: BadResult) -> None:
     f = _one(bad_result[1], "invalid-yaml.md", "invalid-yaml")
     assert f.where == "line 4" and f.action.value == "skipped" and f.severity.value == "error"
     assert "fix the YAML" in f.line()
 
 
-def test_unclosed_front_matter(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_unclosed_front_matter(bad_result: BadResult) -> None:
     f = _one(bad_result[1], "unclosed.md", "unclosed-front-matter")
     assert "closing '---'" in f.problem and f.action.value == "skipped"
 
 
-def test_missing_title_repaired_from_heading(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_missing_title_repaired_from_heading(bad_result: BadResult) -> None:
     f = _one(bad_result[1], "missing-title.md", "missing-title")
     assert "'Heading Title'" in f.problem and f.action.value == "repaired"
 
 
-def test_wrong_field_types(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_wrong_field_types(bad_result: BadResult) -> None:
     findings = [f for f in bad_result[1] if f.path == "wrong-types.md"]
     lines = {f.where: f for f in findings}
     assert lines["line 2 (field title)"].action.value == "repaired"
@@ -88,30 +89,30 @@ def test_wrong_field_types(bad_result: tuple[Path, list[Finding], dict[str, int]
     ("empty.md", "empty-file"), ("blank.txt", "empty-file"), ("binary.md", "binary-file"),
     ("list.md", "front-matter-not-mapping"),
 ])
-def test_unusable_files_skipped(bad_result: tuple[Path, list[Finding], dict[str, int]],
+def test_unusable_files_skipped(bad_result: BadResult,
                                 path: str, kind: str) -> None:
     f = _one(bad_result[1], path, kind)
     assert f.action.value == "skipped" and f.severity.value == "error"
 
 
-def test_encoding_repairs(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_encoding_repairs(bad_result: BadResult) -> None:
     assert _one(bad_result[1], "bom.md", "bom").where == "line 1"
     assert _one(bad_result[1], "crlf.md", "crlf").action.value == "repaired"
     latin = _one(bad_result[1], "latin1.md", "not-utf8")
     assert latin.where == "line 2" and "save the file as UTF-8" in latin.problem
 
 
-def test_duplicate_id_keeps_the_bundle(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_duplicate_id_keeps_the_bundle(bad_result: BadResult) -> None:
     f = _one(bad_result[1], "dup.md", "duplicate-id")
     assert "dup/index.md already defines it" in f.problem
 
 
-def test_alias_collision_line(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_alias_collision_line(bad_result: BadResult) -> None:
     f = _one(bad_result[1], "b.md", "alias-conflict")
     assert "'/old/shared/'" in f.problem and "claimed by a, which wins" in f.problem
 
 
-def test_good_pages_still_indexed(bad_result: tuple[Path, list[Finding], dict[str, int]]) -> None:
+def test_good_pages_still_indexed(bad_result: BadResult) -> None:
     counts = bad_result[2]
     # ok, missing-title, wrong-types, bom, crlf, latin1, dup (bundle), a, b
     assert counts["pages"] == 9
@@ -119,7 +120,7 @@ def test_good_pages_still_indexed(bad_result: tuple[Path, list[Finding], dict[st
 
 
 def test_strict_exits_nonzero_and_prints_lines(
-        bad_result: tuple[Path, list[Finding], dict[str, int]], tmp_path: Path) -> None:
+        bad_result: BadResult, tmp_path: Path) -> None:
     root = bad_result[0]
     result = CliRunner().invoke(app, ["ingest", "--corpus", str(root), "--index",
                                       str(tmp_path / "idx"), "--strict"])

@@ -43,7 +43,7 @@ def require_page(index: IndexView, ref: str) -> dict[str, Any]:
 
 class PagesController(Controller):
     path = "/v1/pages"
-    tags = ["pages"]
+    tags = ("pages",)
 
     @get("/{ref:path}", operation_id="getPage", summary="A page by id, url or alias")
     async def get_page(
