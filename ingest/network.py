@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -21,7 +22,14 @@ def term_node(key: str) -> str:
     return f"term:{key}"
 
 
-def build_network(pages: list[Page], terms: dict[str, Term]) -> nx.MultiDiGraph:
+RELATED_EDGES = 5
+RELATED_MIN_SCORE = 0.45
+
+
+def build_network(pages: list[Page], terms: dict[str, Term],
+                  related: dict[str, list[dict[str, Any]]] | None = None) -> nx.MultiDiGraph:
+    """Pages and terms as nodes; has_tag/has_category/has_concept, defines, broader,
+    related (term-term) and similar (page-page, the strongest precomputed related pairs)."""
     graph = nx.MultiDiGraph()
     for term in terms.values():
         graph.add_node(term_node(term.key), kind="term", taxonomy=term.kind, slug=term.slug,
@@ -43,6 +51,11 @@ def build_network(pages: list[Page], terms: dict[str, Term]) -> nx.MultiDiGraph:
         for kind, slug in term.related:
             graph.add_edge(term_node(term.key), term_node(f"{kind}/{slug}"), key="related",
                            kind="related")
+    for source, rows in (related or {}).items():
+        for row in rows[:RELATED_EDGES]:
+            if row["score"] >= RELATED_MIN_SCORE:
+                graph.add_edge(page_node(source), page_node(row["id"]), key="similar",
+                               kind="similar", score=row["score"])
     return graph
 
 

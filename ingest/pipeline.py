@@ -29,7 +29,8 @@ from ingest.rdf import build_graph, write_rdf
 from ingest.report import Action, Finding, Report, Severity
 from ingest.shacl import load_shapes, validate_graph
 from ingest.terms import Term, resolve_terms
-from ingest.vectorize import Previous, chunking, write_vectors
+from ingest.related import compute_related
+from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
@@ -137,14 +138,18 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     try:
         mark = time.perf_counter()
         hashes = {p.id: p.content_hash() for p in pages}
-        counts, collections = write_vectors(
+        counts, collections, vectors = write_vectors(
             settings, staging, build_id, pages, hashes,
             Previous(previous_build, previous) if previous_build and previous else None,
             encoder, console)
         timings["embed+store"] = time.perf_counter() - mark
         mark = time.perf_counter()
+        related = compute_related(pages, vectors)
+        timings["related"] = time.perf_counter() - mark
+        build_sparse(pages, settings).save(staging)
         write_rdf(graph, staging)
-        write_network(build_network(pages, terms), staging / "graph.json")
+        write_network(build_network(pages, terms, related), staging / "graph.json")
+        _write_json(staging / "related.json", related)
         _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
         _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
         _write_json(staging / "aliases.json", {

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
 from ingest.pages import Page
-from principles.embedder import Encoder
+from ingest.related import PageVectors
+from principles.embedder import Encoder, Vectors
 from principles.index import Manifest
 from principles.settings import Settings
+from principles.sparse import SparseIndex
 from principles.vectors import QdrantStore, VectorStore, open_embedded, open_server
 
 QDRANT_DIR = "qdrant"
@@ -41,7 +44,7 @@ def _payload(page: Page) -> dict[str, Any]:
             "terms": [f"{k}/{s}" for k, slugs in page.terms.items() for s in slugs]}
 
 
-def _rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, Any], str]]:
+def passage_rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, Any], str]]:
     rows = []
     for passage in page_passages(page, settings.passage_words, settings.passage_overlap):
         payload = {**_payload(page), "passage": passage.index, "start": passage.start,
@@ -60,7 +63,7 @@ def _reusable(settings: Settings, previous: Previous | None) -> bool:
 
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
-                  console: Console) -> tuple[dict[str, int], dict[str, str]]:
+                  console: Console) -> tuple[dict[str, int], dict[str, str], PageVectors]:
     cache = EmbeddingCache(settings.model)
     cache.load(previous.build if previous else None)
     reuse = _reusable(settings, previous)
@@ -68,7 +71,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
     removed = sorted(set(old_hashes) - set(hashes))
 
-    rows = {p.id: _rows(p, settings) for p in pages}
+    rows = {p.id: passage_rows(p, settings) for p in pages}
     texts = [page_text(p) for p in changed] + [r[2] for p in changed for r in rows[p.id]]
     with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
@@ -93,14 +96,20 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
         n = len(changed)
         store.upsert(collections["pages"], [p.id for p in changed], vectors[:n],
                      [_payload(p) for p in changed])
-        passage_rows = [r for p in changed for r in rows[p.id]]
-        store.upsert(collections["passages"], [r[0] for r in passage_rows], vectors[n:],
-                     [r[1] for r in passage_rows])
+        changed_rows = [r for p in changed for r in rows[p.id]]
+        store.upsert(collections["passages"], [r[0] for r in changed_rows], vectors[n:],
+                     [r[1] for r in changed_rows])
         if isinstance(store, QdrantStore) and settings.qdrant_url is not None:
             store.index_payload_fields(collections.values())
     finally:
         store.close()
 
+    def vector(text: str) -> Vectors:
+        return cache.vectors[text_key(settings.model, text)]
+
+    all_vectors = PageVectors(
+        page=np.stack([vector(page_text(p)) for p in pages]).astype(np.float32),
+        passages=[np.stack([vector(r[2]) for r in rows[p.id]]).astype(np.float32) for p in pages])
     all_texts = [page_text(p) for p in pages] + [r[2] for p in pages for r in rows[p.id]]
     cache.save(staging, {text_key(settings.model, t) for t in all_texts})
     passages = sum(len(r) for r in rows.values())
@@ -108,4 +117,19 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
               "vectors": len(pages) + passages, "changed_pages": len(changed),
               "removed_pages": len(removed), "encoded": cache.encoded,
               "reused_vectors": len(pages) + passages - cache.encoded, "dimension": dimension}
-    return counts, collections
+    return counts, collections, all_vectors
+
+
+def build_sparse(pages: list[Page], settings: Settings) -> SparseIndex:
+    """BM25 over the passages (same text as their vectors) plus one head document per page
+    (title, description, abstract), so a title match counts even on a long page."""
+    texts: list[str] = []
+    payloads: list[dict[str, Any]] = []
+    for page in pages:
+        head = " ".join(x for x in (page.title, page.description, page.abstract) if x)
+        texts.append(head)
+        payloads.append({**_payload(page), "passage": -1})
+        for _, payload, text in passage_rows(page, settings):
+            texts.append(text)
+            payloads.append(payload)
+    return SparseIndex.build(texts, payloads)

@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from principles.embedder import Encoder
 from principles.settings import Settings
 from service.controllers.health import health
 from service.controllers.pages import PagesController
@@ -15,7 +16,8 @@ from service.errors import EXCEPTION_HANDLERS
 from service.index import IndexView, open_index
 
 
-def create_app(settings: Settings, *, index: IndexView | None = None) -> Litestar:
+def create_app(settings: Settings, *, index: IndexView | None = None,
+               encoder: Encoder | None = None) -> Litestar:
     """Open the index (raising IndexProblem with the fixing command if it is unusable) and
     build the app. The index is read once here and shared read-only by all requests."""
     view = index or open_index(settings)

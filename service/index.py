@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from principles.embedder import resolve_model_path
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.paths import normalise_site_path
@@ -30,6 +32,15 @@ def model_dimension(model: str) -> int | None:
         return None
 
 
+def read_network(source: Path) -> nx.MultiDiGraph:
+    """The networkx graph ingest wrote: nodes `page:<id>` and `term:<kind>/<slug>`; edge
+    kinds has_tag, has_category, has_concept, defines, broader, related, similar."""
+    data = json.loads(source.read_text("utf-8"))
+    graph = nx.node_link_graph(data, directed=True, multigraph=True, edges="edges")
+    assert isinstance(graph, nx.MultiDiGraph)
+    return graph
+
+
 class IndexView:
     """Pages, terms and aliases of the current build, with lookups by id, url or alias."""
 
@@ -46,6 +57,9 @@ class IndexView:
         self.paths: dict[str, str] = aliases["paths"]
         self.alias_rule: str = aliases["rule"]
         self.alias_conflicts: list[dict[str, Any]] = aliases["conflicts"]
+        self.related: dict[str, list[dict[str, Any]]] = json.loads(
+            (build / "related.json").read_text("utf-8"))
+        self.network = read_network(build / "graph.json")
 
     @property
     def version(self) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 
 from ingest.pipeline import IngestResult, ingest
 from principles.embedder import Encoder
@@ -46,6 +48,15 @@ def corpus_ingest(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) ->
 def corpus_settings(corpus_ingest: IngestResult) -> Settings:
     assert corpus_ingest.build is not None
     return Settings(corpus_dir=CORPUS, index_dir=corpus_ingest.build.parent.parent)
+
+
+@pytest.fixture(scope="session")
+def api(corpus_settings: Settings, encoder: Encoder) -> Iterator[TestClient[Litestar]]:
+    """The real app over the corpus/ index, one per session (the model loads once)."""
+    from service.app import create_app
+
+    with TestClient(create_app(corpus_settings, encoder=encoder)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
