@@ -26,10 +26,10 @@ from ingest.embedding import page_passages
 from ingest.network import build_network, write_network
 from ingest.pages import Page
 from ingest.rdf import build_graph, write_rdf
+from ingest.related import compute_related
 from ingest.report import Action, Finding, Report, Severity
 from ingest.shacl import load_shapes, validate_graph
 from ingest.terms import Term, resolve_terms
-from ingest.related import compute_related
 from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder

@@ -82,7 +82,7 @@ def compute_related(pages: list[Page], vectors: PageVectors) -> dict[str, list[d
         top = np.argpartition(-prelim, k - 1, axis=1)[:, :k]
         for offset, candidates in enumerate(top):
             i = start + offset
-            rows = []
+            rows: list[dict[str, Any]] = []
             for j in candidates:
                 pair = vectors.passages[i] @ vectors.passages[j].T
                 a, b = np.unravel_index(int(np.argmax(pair)), pair.shape)
@@ -95,6 +95,6 @@ def compute_related(pages: list[Page], vectors: PageVectors) -> dict[str, list[d
                              "dense": round(float(dense[offset, j]), 4),
                              "passage": round(passage, 4), "pair": [int(a), int(b)],
                              "shared": shared})
-            rows.sort(key=lambda r: (-r["score"], r["id"]))
+            rows.sort(key=lambda r: (-float(r["score"]), str(r["id"])))
             related[pages[i].id] = rows[:KEEP]
     return related

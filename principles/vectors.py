@@ -32,12 +32,16 @@ class Hit:
     payload: dict[str, Any]
 
 
+Where = Sequence[tuple[str, Any]]
+"""Conditions that must all hold: (payload field, value); a list value matches any item."""
+
+
 class VectorStore(Protocol):
     def create(self, collection: str, dimension: int) -> None: ...
     def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
                payloads: Sequence[dict[str, Any]]) -> None: ...
     def search(self, collection: str, vector: Vectors, limit: int,
-               where: dict[str, Any] | None = None) -> list[Hit]: ...
+               where: Where | None = None) -> list[Hit]: ...
     def count(self, collection: str) -> int: ...
     def drop(self, collection: str) -> None: ...
     def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None: ...
@@ -46,8 +50,7 @@ class VectorStore(Protocol):
 
 
 class QdrantStore:
-    """VectorStore on qdrant-client; `where` is an exact-match filter on payload fields
-    (a list value matches any of its items)."""
+    """VectorStore on qdrant-client."""
 
     def __init__(self, client: QdrantClient, *, on_disk: bool = False) -> None:
         self.client = client
@@ -73,7 +76,7 @@ class QdrantStore:
             ], wait=True)
 
     def search(self, collection: str, vector: Vectors, limit: int,
-               where: dict[str, Any] | None = None) -> list[Hit]:
+               where: Where | None = None) -> list[Hit]:
         response = self.client.query_points(
             collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
             query_filter=_filter(where), with_payload=True,
@@ -109,11 +112,11 @@ class QdrantStore:
         self.client.close()
 
 
-def _filter(where: dict[str, Any] | None) -> models.Filter | None:
+def _filter(where: Where | None) -> models.Filter | None:
     if not where:
         return None
     must: list[models.Condition] = []
-    for key, value in where.items():
+    for key, value in where:
         match: models.MatchAny | models.MatchValue
         if isinstance(value, (list, tuple, set)):
             match = models.MatchAny(any=list(value))

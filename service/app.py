@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -10,26 +13,59 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from principles.embedder import Encoder
 from principles.settings import Settings
+from principles.sparse import SparseIndex
+from principles.vectors import VectorStore, open_embedded, open_server
+from service.caching import caching_middleware
 from service.controllers.health import health
 from service.controllers.pages import PagesController
+from service.controllers.related import related
+from service.controllers.resolve import alias_conflicts, redirect, resolve
+from service.controllers.search import search
 from service.errors import EXCEPTION_HANDLERS
 from service.index import IndexView, open_index
+from service.search import SearchEngine
+
+
+def open_store(settings: Settings, view: IndexView) -> VectorStore:
+    if view.manifest.qdrant_url is None:
+        return open_embedded(view.build / "qdrant")
+    return open_server(settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
 
 
 def create_app(settings: Settings, *, index: IndexView | None = None,
                encoder: Encoder | None = None) -> Litestar:
-    """Open the index (raising IndexProblem with the fixing command if it is unusable) and
-    build the app. The index is read once here and shared read-only by all requests."""
+    """Open the index (raising IndexProblem with the fixing command if it is unusable), load
+    the model and build the app. Everything is opened once here and shared read-only."""
     view = index or open_index(settings)
+    model = encoder or Encoder(settings.model, settings.batch_size)
+    model.encode(["warm up"])  # load now: the first search must not pay for it
+    engine = SearchEngine(view, open_store(settings, view), SparseIndex.load(view.build), model,
+                          settings.include_drafts)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.close()
 
     def provide_index() -> IndexView:
         return view
 
+    def provide_engine() -> SearchEngine:
+        return engine
+
+    cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
+                      expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
     return Litestar(
-        route_handlers=[health, PagesController],
-        dependencies={"index": Provide(provide_index, sync_to_thread=False)},
+        route_handlers=[health, PagesController, related, search, resolve, alias_conflicts,
+                        redirect],
+        dependencies={"index": Provide(provide_index, sync_to_thread=False),
+                      "engine": Provide(provide_engine, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        cors_config=CORSConfig(allow_origins=settings.cors_origins) if settings.cors_origins else None,
+        cors_config=cors,
+        middleware=[caching_middleware(view.version, settings.cache_max_age)],
+        lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Principles Graph", version="1.0.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,

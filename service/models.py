@@ -39,3 +39,89 @@ class PageDetail:
     categories: list[TermRef] = field(default_factory=list)
     tags: list[TermRef] = field(default_factory=list)
     word_count: int = 0
+
+
+@dataclass
+class SearchResult:
+    id: str
+    title: str
+    url: str
+    type: str
+    score: float
+    snippet: str
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    mode: str
+    results: list[SearchResult]
+
+
+@dataclass
+class PassageEvidence:
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class PassagePair:
+    similarity: float
+    source: PassageEvidence
+    target: PassageEvidence
+
+
+@dataclass
+class Reasons:
+    shared_terms: list[TermRef]
+    passages: PassagePair
+    signals: dict[str, float]
+
+
+@dataclass
+class RelatedResult:
+    id: str
+    title: str
+    url: str
+    type: str
+    score: float
+    reasons: Reasons
+
+
+@dataclass
+class RelatedResponse:
+    page: str
+    results: list[RelatedResult]
+
+
+@dataclass
+class PageResult:
+    id: str
+    title: str
+    url: str
+    type: str
+    score: float
+
+
+@dataclass
+class Resolution:
+    path: str
+    normalised: str
+    matched: str
+    page: PageResult
+
+
+@dataclass
+class AliasConflict:
+    alias: str
+    winner: PageResult
+    claimants: list[PageResult]
+
+
+@dataclass
+class AliasConflicts:
+    rule: str
+    results: list[AliasConflict]

@@ -1,0 +1,70 @@
+"""Old URL -> canonical page: /v1/resolve, /v1/aliases/conflicts and the /r/ redirect."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any
+
+from litestar import Response, get
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
+
+from principles.paths import normalise_site_path
+from service.errors import InvalidParameter, NotFound
+from service.index import IndexView
+from service.models import AliasConflict, AliasConflicts, PageResult, Resolution
+
+MAX_PATH = 2048
+
+
+def page_result(page: dict[str, Any], score: float = 1.0) -> PageResult:
+    return PageResult(id=page["id"], title=page["title"], url=page["url"], type=page["type"],
+                      score=score)
+
+
+def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
+    """(normalised path, how it matched, page) or NotFound with near misses."""
+    if not raw.strip():
+        raise InvalidParameter("path is empty: pass an old or current site path, e.g. "
+                               "?path=/principles/customer-focus/")
+    if len(raw) > MAX_PATH:
+        raise InvalidParameter(f"path is {len(raw)} characters; the limit is {MAX_PATH}")
+    path = normalise_site_path(raw)
+    page_id = index.paths.get(path)
+    page = index.pages.get(page_id) if page_id else None
+    if page is not None and index.visible(page):
+        return path, "url" if page["url"] == path else "alias", page
+    suggestions = [
+        {"path": p, "id": index.paths[p], "url": index.pages[index.paths[p]]["url"]}
+        for p in difflib.get_close_matches(path, list(index.paths), n=5, cutoff=0.6)
+        if index.visible(index.pages[index.paths[p]])
+    ]
+    raise NotFound(f"no page has the url or alias {path!r}", suggestions=suggestions)
+
+
+@get("/v1/resolve", operation_id="resolve", tags=["aliases"], summary="Resolve an old or current path",
+     description="Normalises case, slashes, query, fragment, percent-encoding and index.html, then "
+                 "finds the page by url or alias. 404 answers carry near-miss `suggestions`.")
+async def resolve(index: IndexView,
+                  path: Annotated[str, Parameter(description="Site path or full URL")]) -> Resolution:
+    normalised, matched, page = resolve_path(index, path)
+    return Resolution(path=path, normalised=normalised, matched=matched, page=page_result(page))
+
+
+@get("/v1/aliases/conflicts", operation_id="aliasConflicts", tags=["aliases"],
+     summary="Aliases claimed by more than one page, and the rule that picks the winner")
+async def alias_conflicts(index: IndexView) -> AliasConflicts:
+    results = [AliasConflict(alias=c["alias"], winner=page_result(index.pages[c["winner"]]),
+                             claimants=[page_result(index.pages[p]) for p in c["claimants"]])
+               for c in index.alias_conflicts]
+    return AliasConflicts(rule=index.alias_rule, results=results)
+
+
+@get("/r/{path:path}", operation_id="redirect", tags=["aliases"], status_code=HTTP_301_MOVED_PERMANENTLY,
+     summary="301 to the canonical url of an old path",
+     description="The Location is always site-relative: it is the stored canonical url, which "
+                 "always starts with exactly one '/'.")
+async def redirect(index: IndexView, path: str) -> Response[None]:
+    _, _, page = resolve_path(index, path)
+    location = "/" + page["url"].lstrip("/\\")
+    return Response(None, status_code=HTTP_301_MOVED_PERMANENTLY, headers={"Location": location})

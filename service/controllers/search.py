@@ -1,0 +1,46 @@
+"""GET /v1/search: hybrid (default), dense or sparse search with filters and snippets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import get
+from litestar.params import Parameter
+
+from service.errors import InvalidParameter
+from service.index import IndexView
+from service.models import SearchResponse, SearchResult
+from service.search import Filters, Mode, SearchEngine
+
+MAX_QUERY = 500
+
+
+@get("/v1/search", operation_id="search", tags=["search"], summary="Hybrid semantic search",
+     description="Dense (page and passage vectors) and sparse (BM25) retrieval fused by "
+                 "reciprocal rank fusion; `snippet` is the best passage with query terms in "
+                 "`<mark>` (HTML-escaped).", sync_to_thread=True)
+def search(
+    index: IndexView,
+    engine: SearchEngine,
+    q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
+    limit: Annotated[int, Parameter(ge=1, le=50)] = 10,
+    type: Annotated[str | None, Parameter(description="Page type, e.g. article, tag")] = None,
+    tag: Annotated[list[str] | None, Parameter(description="Tag slug(s); all must match")] = None,
+    category: Annotated[list[str] | None, Parameter(description="Category slug(s))")] = None,
+    mode: Mode = "hybrid",
+) -> SearchResponse:
+    query = q.strip()
+    if not query:
+        raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
+    if len(query) > MAX_QUERY:
+        raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
+    filters = Filters(type=type, tags=tag or [], categories=category or [])
+    hits = engine.search(query, filters, mode, limit)
+    results = []
+    for hit in hits:
+        page = index.pages[hit.page_id]
+        results.append(SearchResult(
+            id=page["id"], title=page["title"], url=page["url"], type=page["type"],
+            score=round(hit.score, 6), snippet=engine.snippet(page, hit.passage, query),
+            ranks=hit.ranks))
+    return SearchResponse(query=query, mode=mode, results=results)

@@ -1,0 +1,168 @@
+"""Hybrid search: dense (Qdrant, page and passage vectors) and sparse (BM25 over the same
+passages), each rolled up from passages to pages, fused by reciprocal rank fusion.
+
+RRF (score = sum of 1 / (k + rank)) needs no score calibration between a cosine and a BM25
+score, which is why it is the fusion here; k = 60 is the value of the original paper.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from principles.embedder import Encoder
+from principles.sparse import SparseIndex, stem_word, stems, words_with_offsets
+from principles.vectors import VectorStore, Where
+from service.index import IndexView
+
+Mode = Literal["hybrid", "dense", "sparse"]
+RRF_K = 60
+DEPTH = 100  # passages fetched per retriever before the roll-up to pages
+SNIPPET_CHARS = 280
+
+
+@dataclass
+class Filters:
+    type: str | None = None
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+    def where(self, include_drafts: bool) -> list[tuple[str, Any]]:
+        conditions: list[tuple[str, Any]] = [] if include_drafts else [("draft", False)]
+        if self.type:
+            conditions.append(("type", self.type))
+        conditions += [("terms", f"tags/{t}") for t in self.tags]
+        conditions += [("terms", f"categories/{c}") for c in self.categories]
+        return conditions
+
+
+@dataclass
+class PageHit:
+    page_id: str
+    score: float
+    passage: int  # index into the page's passages, -1 for the head (title/description)
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+def roll_up(hits: list[tuple[float, dict[str, Any]]]) -> list[PageHit]:
+    """Best passage per page, pages ordered by that passage's score."""
+    best: dict[str, PageHit] = {}
+    for score, payload in hits:
+        page_id = payload["page_id"]
+        if page_id not in best or score > best[page_id].score:
+            best[page_id] = PageHit(page_id, score, int(payload.get("passage", -1)))
+    return sorted(best.values(), key=lambda h: (-h.score, h.page_id))
+
+
+def rrf(rankings: dict[str, list[PageHit]], k: int = RRF_K) -> list[PageHit]:
+    fused: dict[str, PageHit] = {}
+    for name, ranking in rankings.items():
+        for rank, hit in enumerate(ranking, start=1):
+            entry = fused.setdefault(hit.page_id, PageHit(hit.page_id, 0.0, hit.passage))
+            entry.score += 1.0 / (k + rank)
+            entry.ranks[name] = rank
+            if name == "dense":  # the dense passage is the better snippet when both exist
+                entry.passage = hit.passage
+    return sorted(fused.values(), key=lambda h: (-h.score, h.page_id))
+
+
+class SparseMasks:
+    """Per-document filter masks for BM25, built once from the payloads."""
+
+    def __init__(self, sparse: SparseIndex) -> None:
+        payloads = sparse.payloads
+        self.draft = np.array([p["draft"] for p in payloads], dtype=bool)
+        self.types = np.array([p["type"] for p in payloads], dtype=object)
+        self.by_term: dict[str, npt.NDArray[np.bool_]] = {}
+        for i, payload in enumerate(payloads):
+            for term in payload["terms"]:
+                self.by_term.setdefault(term, np.zeros(len(payloads), dtype=bool))[i] = True
+
+    def mask(self, filters: Filters, include_drafts: bool) -> npt.NDArray[np.float32] | None:
+        mask = np.ones(len(self.draft), dtype=bool) if include_drafts else ~self.draft
+        if filters.type:
+            mask &= self.types == filters.type
+        for term in filters.where(True):
+            if term[0] == "terms":
+                mask &= self.by_term.get(term[1], np.zeros(len(self.draft), dtype=bool))
+        return mask.astype(np.float32)
+
+
+class SearchEngine:
+    def __init__(self, index: IndexView, store: VectorStore, sparse: SparseIndex,
+                 encoder: Encoder, include_drafts: bool) -> None:
+        self.index = index
+        self.store = store
+        self.sparse = sparse
+        self.masks = SparseMasks(sparse)
+        self.encoder = encoder
+        self.include_drafts = include_drafts
+        self.collections = index.manifest.collections
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sparse")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+        self.store.close()
+
+    def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> list[PageHit]:
+        passages = self.store.search(self.collections["passages"], vector, DEPTH, where)
+        pages = self.store.search(self.collections["pages"], vector, limit, where)
+        hits = [(h.score, h.payload) for h in passages]
+        hits += [(h.score, {**h.payload, "passage": -1}) for h in pages]
+        return roll_up(hits)
+
+    def sparse_search(self, query: str, filters: Filters) -> list[PageHit]:
+        mask = self.masks.mask(filters, self.include_drafts)
+        return roll_up(self.sparse.search(query, DEPTH, mask))
+
+    def search(self, query: str, filters: Filters, mode: Mode, limit: int) -> list[PageHit]:
+        where = filters.where(self.include_drafts)
+        if mode == "sparse":
+            return self.sparse_search(query, filters)[:limit]
+        # BM25 runs on another thread while the model encodes the query (torch releases the GIL).
+        pending = self._pool.submit(self.sparse_search, query, filters) if mode == "hybrid" else None
+        vector = self.encoder.encode([query])[0]
+        dense = self.dense(vector, where, max(limit, 20))
+        if pending is None:
+            for rank, hit in enumerate(dense, start=1):
+                hit.ranks["dense"] = rank
+            return dense[:limit]
+        return rrf({"dense": dense, "sparse": pending.result()})[:limit]
+
+    def snippet(self, page: dict[str, Any], passage: int, query: str) -> str:
+        """The matching passage (or the description), query terms wrapped in <mark>."""
+        spans = page["passages"]
+        if 0 <= passage < len(spans):
+            start, end = spans[passage]
+            text = page["body"][start:end]
+        else:
+            text = page["description"] or page["body"][:SNIPPET_CHARS]
+        return mark(text, stems(query))
+
+
+def mark(text: str, query_stems: set[str]) -> str:
+    """HTML-escaped text around the first match, matches in <mark>."""
+    words = words_with_offsets(text)
+    matched = [(s, e) for s, e, w in words if stem_word(w) in query_stems]
+    start = 0
+    if matched and matched[0][0] > SNIPPET_CHARS // 2:
+        start = text.rfind(" ", 0, matched[0][0] - 60) + 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    out, cursor = [], start
+    for s, e in matched:
+        if s < start or e > end:
+            continue
+        out.append(html.escape(text[cursor:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        cursor = e
+    out.append(html.escape(text[cursor:end]))
+    snippet = re.sub(r"\s+", " ", "".join(out)).strip()
+    return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")
