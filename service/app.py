@@ -17,7 +17,8 @@ from principles.sparse import SparseIndex
 from principles.vectors import VectorStore, open_embedded, open_server
 from service.caching import caching_middleware
 from service.controllers.health import health
-from service.controllers.pages import PagesController
+from service.controllers.navigation import NAVIGATION_HANDLERS, navigation
+from service.controllers.pages import PagesController, page_neighbours
 from service.controllers.related import related
 from service.controllers.resolve import alias_conflicts, redirect, resolve
 from service.controllers.search import search
@@ -39,6 +40,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     view = index or open_index(settings)
     model = encoder or Encoder(settings.model, settings.batch_size)
     model.encode(["warm up"])  # load now: the first search must not pay for it
+    navigation(view)  # derive the navigation tables now, not on the first request
     engine = SearchEngine(view, open_store(settings, view), SparseIndex.load(view.build), model,
                           settings.include_drafts)
 
@@ -58,8 +60,8 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                       expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
     return Litestar(
-        route_handlers=[health, PagesController, related, search, resolve, alias_conflicts,
-                        redirect],
+        route_handlers=[health, PagesController, page_neighbours, related, search, resolve,
+                        alias_conflicts, redirect, *NAVIGATION_HANDLERS],
         dependencies={"index": Provide(provide_index, sync_to_thread=False),
                       "engine": Provide(provide_engine, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from service.controllers.navigation import NeighboursView, neighbours
 from service.errors import NotFound
 from service.index import IndexView
+from service.jsonld import JSONLD, page_jsonld, wants_jsonld
 from service.models import PageDetail, TermRef
 
 
@@ -41,13 +44,36 @@ def require_page(index: IndexView, ref: str) -> dict[str, Any]:
     return page
 
 
+NEIGHBOURS_SUFFIX = "/neighbours"
+
+
 class PagesController(Controller):
     path = "/v1/pages"
     tags = ("pages",)
 
-    @get("/{ref:path}", operation_id="getPage", summary="A page by id, url or alias")
+    @get("/{ref:path}", operation_id="getPage", summary="A page by id, url or alias",
+         description="`Accept: application/ld+json` answers schema.org JSON-LD. "
+                     "`/v1/pages/{id}/neighbours?depth=1..3` answers the page's neighbourhood "
+                     "graph (same as the `neighbours` operation).",
+         responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
     async def get_page(
-        self, index: IndexView,
+        self, request: Request[Any, Any, Any], index: IndexView,
         ref: str = Parameter(description="Page id (tags/customer-focus), url or alias"),
-    ) -> PageDetail:
-        return page_detail(index, require_page(index, ref))
+        depth: Annotated[int, Parameter(description="Only for /neighbours")] = 1,
+    ) -> Response[Any]:
+        if ref.endswith(NEIGHBOURS_SUFFIX):
+            return Response(neighbours(index, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
+        page = require_page(index, ref)
+        if wants_jsonld(request.headers.get("accept")):
+            return Response(page_jsonld(index, page, str(request.base_url)), media_type=JSONLD)
+        return Response(page_detail(index, page))
+
+
+@get("/v1/neighbours", operation_id="neighbours", tags=["navigation"],
+     summary="A page's neighbourhood: the networkx ego graph (nodes, edges, edge kinds)")
+async def page_neighbours(
+    index: IndexView,
+    page: Annotated[str, Parameter(description="Page id, url or alias")],
+    depth: Annotated[int, Parameter(description="Hops from the page, 1 to 3")] = 1,
+) -> NeighboursView:
+    return neighbours(index, page, depth)
