@@ -23,9 +23,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from ingest.pipeline import ingest  # noqa: E402
 from principles.embedder import Encoder  # noqa: E402
 from principles.settings import Settings  # noqa: E402
-from service.app import open_store  # noqa: E402
-from service.index import open_index  # noqa: E402
 from principles.sparse import SparseIndex  # noqa: E402
+from service.app import open_vectors  # noqa: E402
+from service.index import open_index  # noqa: E402
 from service.search import Filters, Mode, SearchEngine  # noqa: E402
 
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
@@ -48,7 +48,7 @@ def engine_for(corpus: Path, index: Path, encoder: Encoder) -> SearchEngine:
     settings = Settings(corpus_dir=corpus, index_dir=index)
     ingest(settings, encoder=encoder)
     view = open_index(settings)
-    return SearchEngine(view, open_store(settings, view), SparseIndex.load(view.build), encoder,
+    return SearchEngine(view, open_vectors(settings, view), SparseIndex.load(view.build), encoder,
                         include_drafts=False)
 
 
@@ -63,7 +63,10 @@ def evaluate(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, d
     return table
 
 
-def seed_ranks(engine: SearchEngine, target: str = "tags/customer-focus") -> list[tuple[str, dict[str, int | None]]]:
+SeedRanks = list[tuple[str, dict[str, int | None]]]
+
+
+def seed_ranks(engine: SearchEngine, target: str = "tags/customer-focus") -> SeedRanks:
     rows = []
     for seed in sorted(SEEDS.glob("00[13]_*")):
         text = seed.read_text("utf-8")

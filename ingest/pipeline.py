@@ -35,6 +35,7 @@ from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.settings import Settings
+from principles.stores import engine_for
 from principles.vectors import open_server
 
 
@@ -109,6 +110,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     if (not force and previous is not None and previous.corpus_hash == digest
             and previous.model == settings.model and previous.index_format == INDEX_FORMAT
             and previous.qdrant_url == settings.qdrant_url
+            and previous.engine == engine_for(settings.qdrant_url, settings.embedded_engine)
             and previous.ontology_version == ONTOLOGY_VERSION):
         old_report = previous_build / "report.json" if previous_build else None
         if old_report and old_report.is_file():
@@ -138,13 +140,14 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     try:
         mark = time.perf_counter()
         hashes = {p.id: p.content_hash() for p in pages}
-        counts, collections, vectors = write_vectors(
+        written = write_vectors(
             settings, staging, build_id, pages, hashes,
             Previous(previous_build, previous) if previous_build and previous else None,
             encoder, console)
         timings["embed+store"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        related = compute_related(pages, vectors)
+        counts, collections = written.counts, written.collections
+        related = compute_related(pages, written.vectors)
         timings["related"] = time.perf_counter() - mark
         build_sparse(pages, settings).save(staging)
         write_rdf(graph, staging)
@@ -168,7 +171,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             corpus=str(settings.corpus_dir.resolve()), corpus_hash=digest, model=settings.model,
             dimension=counts.pop("dimension"), index_format=INDEX_FORMAT,
             ontology_version=ONTOLOGY_VERSION, counts=counts, collections=collections,
-            qdrant_url=settings.qdrant_url,
+            qdrant_url=settings.qdrant_url, engine=written.engine,
             chunking=chunking(settings), page_hashes=hashes,
             seconds=round(time.perf_counter() - started, 3),
         )

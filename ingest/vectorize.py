@@ -24,15 +24,22 @@ from principles.embedder import Encoder, Vectors
 from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import SparseIndex
-from principles.vectors import QdrantStore, VectorStore, open_embedded, open_server
-
-QDRANT_DIR = "qdrant"
+from principles.stores import FOLDERS, Engine, engine_for, open_store
+from principles.vectors import QdrantStore
 
 
 @dataclass(frozen=True)
 class Previous:
     build: Path
     manifest: Manifest
+
+
+@dataclass(frozen=True)
+class VectorBuild:
+    counts: dict[str, int]
+    collections: dict[str, str]
+    vectors: PageVectors
+    engine: Engine
 
 
 def chunking(settings: Settings) -> dict[str, int]:
@@ -53,20 +60,22 @@ def passage_rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, An
     return rows
 
 
-def _reusable(settings: Settings, previous: Previous | None) -> bool:
-    if previous is None or settings.qdrant_url is not None:
+def _reusable(settings: Settings, engine: Engine, previous: Previous | None) -> bool:
+    """An embedded store of the previous build can be copied and patched in place."""
+    if previous is None or engine == "server":
         return False
     m = previous.manifest
-    return (m.model == settings.model and m.qdrant_url is None
-            and m.chunking == chunking(settings) and (previous.build / QDRANT_DIR).is_dir())
+    return (m.model == settings.model and m.engine == engine
+            and m.chunking == chunking(settings) and (previous.build / FOLDERS[engine]).is_dir())
 
 
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
-                  console: Console) -> tuple[dict[str, int], dict[str, str], PageVectors]:
+                  console: Console) -> VectorBuild:
     cache = EmbeddingCache(settings.model)
     cache.load(previous.build if previous else None)
-    reuse = _reusable(settings, previous)
+    engine = engine_for(settings.qdrant_url, settings.embedded_engine)
+    reuse = _reusable(settings, engine, previous)
     old_hashes = previous.manifest.page_hashes if (reuse and previous) else {}
     changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
     removed = sorted(set(old_hashes) - set(hashes))
@@ -83,9 +92,8 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     prefix = "" if settings.qdrant_url is None else f"pg-{build_id}-"
     collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
     if reuse and previous:
-        shutil.copytree(previous.build / QDRANT_DIR, staging / QDRANT_DIR)
-    store: VectorStore = (open_embedded(staging / QDRANT_DIR) if settings.qdrant_url is None
-                          else open_server(settings.qdrant_url, settings.qdrant_api_key))
+        shutil.copytree(previous.build / FOLDERS[engine], staging / FOLDERS[engine])
+    store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key)
     try:
         if not reuse:
             store.create(collections["pages"], dimension)
@@ -99,7 +107,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
         changed_rows = [r for p in changed for r in rows[p.id]]
         store.upsert(collections["passages"], [r[0] for r in changed_rows], vectors[n:],
                      [r[1] for r in changed_rows])
-        if isinstance(store, QdrantStore) and settings.qdrant_url is not None:
+        if isinstance(store, QdrantStore) and engine == "server":
             store.index_payload_fields(collections.values())
     finally:
         store.close()
@@ -117,7 +125,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
               "vectors": len(pages) + passages, "changed_pages": len(changed),
               "removed_pages": len(removed), "encoded": cache.encoded,
               "reused_vectors": len(pages) + passages - cache.encoded, "dimension": dimension}
-    return counts, collections, all_vectors
+    return VectorBuild(counts, collections, all_vectors, engine)
 
 
 def build_sparse(pages: list[Page], settings: Settings) -> SparseIndex:

@@ -71,6 +71,18 @@ class Encoder:
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length or 0)
 
+    def encode_query(self, text: str) -> Vectors:
+        """One short text, the lean way: tokenize and forward under inference mode, skipping
+        `encode()`'s batching and sorting (~2 ms of its ~10 ms here). Same vector (cosine 1.0)."""
+        import torch
+
+        model = self.model
+        with torch.inference_mode():
+            features = model.preprocess([text])
+            out = model.forward(features)["sentence_embedding"]
+            out = torch.nn.functional.normalize(out, dim=1)
+        return np.asarray(out[0].numpy(), dtype=np.float32)
+
     def encode(self, texts: list[str], *, progress: Any = None) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

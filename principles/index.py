@@ -39,6 +39,7 @@ class Manifest:
     counts: dict[str, int]
     collections: dict[str, str]
     qdrant_url: str | None = None
+    engine: str = "edge"
     chunking: dict[str, int] = field(default_factory=dict)
     page_hashes: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0

@@ -7,6 +7,7 @@ environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(
         None, description="Qdrant server or cluster URL; unset = embedded on-disk store in the index."
     )
+    embedded_engine: Literal["edge", "local"] = Field(
+        "edge", description="Embedded vector engine when no Qdrant URL is set: qdrant-edge "
+        "(in-process Rust engine, default) or qdrant-client local mode.")
     qdrant_api_key: str | None = Field(None, description="API key for the Qdrant server.")
     model: str = Field(
         DEFAULT_MODEL,

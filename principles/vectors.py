@@ -41,7 +41,9 @@ class VectorStore(Protocol):
     def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
                payloads: Sequence[dict[str, Any]]) -> None: ...
     def search(self, collection: str, vector: Vectors, limit: int,
-               where: Where | None = None) -> list[Hit]: ...
+               where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+        """Nearest points; `fields` limits the payload returned (all when None)."""
+        ...
     def count(self, collection: str) -> int: ...
     def drop(self, collection: str) -> None: ...
     def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None: ...
@@ -76,10 +78,10 @@ class QdrantStore:
             ], wait=True)
 
     def search(self, collection: str, vector: Vectors, limit: int,
-               where: Where | None = None) -> list[Hit]:
+               where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
         response = self.client.query_points(
             collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
-            query_filter=_filter(where), with_payload=True,
+            query_filter=_filter(where), with_payload=list(fields) if fields else True,
         )
         return [Hit(float(p.score), dict(p.payload or {})) for p in response.points]
 

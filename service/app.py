@@ -14,7 +14,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from principles.embedder import Encoder
 from principles.settings import Settings
 from principles.sparse import SparseIndex
-from principles.vectors import VectorStore, open_embedded, open_server
+from principles.stores import open_store
+from principles.vectors import VectorStore
 from service.caching import caching_middleware
 from service.controllers.health import health
 from service.controllers.navigation import NAVIGATION_HANDLERS, navigation
@@ -27,10 +28,10 @@ from service.index import IndexView, open_index
 from service.search import SearchEngine
 
 
-def open_store(settings: Settings, view: IndexView) -> VectorStore:
-    if view.manifest.qdrant_url is None:
-        return open_embedded(view.build / "qdrant")
-    return open_server(settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
+def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
+    """The build's vector store; in server mode the URL from Settings wins over the manifest's."""
+    return open_store(view.manifest.engine, view.build,
+                      settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
 
 
 def create_app(settings: Settings, *, index: IndexView | None = None,
@@ -41,7 +42,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     model = encoder or Encoder(settings.model, settings.batch_size)
     model.encode(["warm up"])  # load now: the first search must not pay for it
     navigation(view)  # derive the navigation tables now, not on the first request
-    engine = SearchEngine(view, open_store(settings, view), SparseIndex.load(view.build), model,
+    engine = SearchEngine(view, open_vectors(settings, view), SparseIndex.load(view.build), model,
                           settings.include_drafts)
 
     @asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ontology.vocab import SCHEMA_CLASS_FOR_TYPE, DEFAULT_SCHEMA_CLASS, page_iri, term_iri
+from ontology.vocab import DEFAULT_SCHEMA_CLASS, SCHEMA_CLASS_FOR_TYPE, page_iri, term_iri
 from service.index import IndexView
 
 JSONLD = "application/ld+json"

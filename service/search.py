@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import html
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -29,11 +29,11 @@ DEPTH = 100  # passages fetched per retriever before the roll-up to pages
 SNIPPET_CHARS = 280
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
     type: str | None = None
-    tags: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
     def where(self, include_drafts: bool) -> list[tuple[str, Any]]:
         conditions: list[tuple[str, Any]] = [] if include_drafts else [("draft", False)]
@@ -86,7 +86,8 @@ class SparseMasks:
             for term in payload["terms"]:
                 self.by_term.setdefault(term, np.zeros(len(payloads), dtype=bool))[i] = True
 
-    def mask(self, filters: Filters, include_drafts: bool) -> npt.NDArray[np.float32] | None:
+    @lru_cache(maxsize=256)  # noqa: B019 - one instance per app; filters repeat a lot
+    def mask(self, filters: Filters, include_drafts: bool) -> npt.NDArray[np.float32]:
         mask = np.ones(len(self.draft), dtype=bool) if include_drafts else ~self.draft
         if filters.type:
             mask &= self.types == filters.type
@@ -106,15 +107,15 @@ class SearchEngine:
         self.encoder = encoder
         self.include_drafts = include_drafts
         self.collections = index.manifest.collections
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sparse")
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
         self.store.close()
 
     def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> list[PageHit]:
-        passages = self.store.search(self.collections["passages"], vector, DEPTH, where)
-        pages = self.store.search(self.collections["pages"], vector, limit, where)
+        passages = self.store.search(self.collections["passages"], vector, DEPTH, where,
+                                     fields=("page_id", "passage"))
+        pages = self.store.search(self.collections["pages"], vector, limit, where,
+                                  fields=("page_id",))
         hits = [(h.score, h.payload) for h in passages]
         hits += [(h.score, {**h.payload, "passage": -1}) for h in pages]
         return roll_up(hits)
@@ -127,15 +128,13 @@ class SearchEngine:
         where = filters.where(self.include_drafts)
         if mode == "sparse":
             return self.sparse_search(query, filters)[:limit]
-        # BM25 runs on another thread while the model encodes the query (torch releases the GIL).
-        pending = self._pool.submit(self.sparse_search, query, filters) if mode == "hybrid" else None
-        vector = self.encoder.encode([query])[0]
+        vector = self.encoder.encode_query(query)
         dense = self.dense(vector, where, max(limit, 20))
-        if pending is None:
+        if mode == "dense":
             for rank, hit in enumerate(dense, start=1):
                 hit.ranks["dense"] = rank
             return dense[:limit]
-        return rrf({"dense": dense, "sparse": pending.result()})[:limit]
+        return rrf({"dense": dense, "sparse": self.sparse_search(query, filters)})[:limit]
 
     def snippet(self, page: dict[str, Any], passage: int, query: str) -> str:
         """The matching passage (or the description), query terms wrapped in <mark>."""

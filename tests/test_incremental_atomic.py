@@ -17,7 +17,7 @@ from ingest.pipeline import IngestError, ingest
 from principles.embedder import Encoder
 from principles.index import IndexLayout, Manifest
 from principles.settings import Settings
-from principles.vectors import open_embedded
+from principles.stores import open_store
 from service.index import open_index
 
 
@@ -26,15 +26,18 @@ def _settings(corpus: Path, tmp_path: Path) -> Settings:
 
 
 def _passage_points(build: Path) -> int:
-    store = open_embedded(build / "qdrant")
+    manifest = Manifest.load(build)
+    store = open_store(manifest.engine, build, None, None)
     try:
         return store.count("passages")
     finally:
         store.close()
 
 
-def test_rerun_embeds_only_changed_pages(tiny_corpus: Path, tmp_path: Path, encoder: Encoder) -> None:
-    settings = _settings(tiny_corpus, tmp_path)
+@pytest.mark.parametrize("engine", ["edge", "local"])
+def test_rerun_embeds_only_changed_pages(tiny_corpus: Path, tmp_path: Path, encoder: Encoder,
+                                         engine: str) -> None:
+    settings = _settings(tiny_corpus, tmp_path).model_copy(update={"embedded_engine": engine})
     first = ingest(settings, encoder=encoder)
     assert first.manifest is not None and first.manifest.counts["encoded"] == 4
 
@@ -57,6 +60,7 @@ def test_rerun_embeds_only_changed_pages(tiny_corpus: Path, tmp_path: Path, enco
     assert third.manifest.counts["removed_pages"] == 1 and third.manifest.counts["encoded"] == 0
     assert "notes/new" not in third.manifest.page_hashes
     assert _passage_points(third.build) == 2
+    assert third.manifest.engine == engine
     view = open_index(settings)
     assert view.find("notes/new") is None and view.find("/principles/flow/") is not None
 

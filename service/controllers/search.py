@@ -34,7 +34,7 @@ def search(
         raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
     if len(query) > MAX_QUERY:
         raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
-    filters = Filters(type=type, tags=tag or [], categories=category or [])
+    filters = Filters(type=type, tags=tuple(tag or ()), categories=tuple(category or ()))
     hits = engine.search(query, filters, mode, limit)
     results = []
     for hit in hits:

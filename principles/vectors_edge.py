@@ -1,0 +1,138 @@
+"""EdgeStore: the VectorStore on qdrant-edge, Qdrant's own in-process engine (Rust).
+
+Why it is the embedded default: qdrant-client's local mode scans in Python (measured here:
+~4.7 ms for a filtered search over 209 passages, ~70 ms at 50k vectors, ~700 ms filtered)
+and takes an exclusive lock on its folder, so a second reader (another worker, a test
+app) cannot open a build. qdrant-edge answers in well under a millisecond here and, with
+its write-ahead log off, lets any number of readers load the same immutable build.
+
+Each collection is one shard folder `<root>/<collection>`. Builds are written once,
+flushed, and never changed again, so the WAL adds nothing. qdrant-edge 0.9 does not match
+boolean payload values in filters, so booleans are stored and matched as "true"/"false".
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from qdrant_edge import (
+    CountRequest,
+    Distance,
+    EdgeConfig,
+    EdgeShard,
+    EdgeVectorParams,
+    FieldCondition,
+    Filter,
+    MatchAny,
+    MatchValue,
+    PayloadSchemaType,
+    Point,
+    Query,
+    QueryRequest,
+    UpdateOperation,
+)
+
+from principles.embedder import Vectors
+from principles.vectors import Hit, Where, point_id
+
+KEYWORD_FIELDS = ("page_id", "type", "terms", "draft")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v == "true" if k == "draft" else v) for k, v in payload.items()}
+
+
+def _filter(where: Where | None) -> Filter | None:
+    if not where:
+        return None
+    must: list[Any] = []
+    for key, value in where:
+        if isinstance(value, (list, tuple, set)):
+            match: MatchAny | MatchValue = MatchAny([_encode(v) for v in value])
+        else:
+            match = MatchValue(_encode(value))
+        must.append(FieldCondition(key=key, match=match))
+    return Filter(must=must)
+
+
+class EdgeStore:
+    """VectorStore over a folder of qdrant-edge shards, one per collection."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.shards: dict[str, EdgeShard] = {}
+
+    def _shard(self, collection: str) -> EdgeShard:
+        if collection not in self.shards:
+            path = self.root / collection
+            if not path.is_dir():
+                raise KeyError(f"no collection {collection!r} in {self.root}")
+            self.shards[collection] = EdgeShard.load(str(path))
+        return self.shards[collection]
+
+    def create(self, collection: str, dimension: int) -> None:
+        self.drop(collection)
+        config = EdgeConfig(vectors=EdgeVectorParams(size=dimension, distance=Distance.Cosine),
+                            wal_enabled=False)
+        shard = EdgeShard.create(str(self.root / collection), config)
+        for name in KEYWORD_FIELDS:
+            shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
+        self.shards[collection] = shard
+
+    def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
+               payloads: Sequence[dict[str, Any]], batch: int = 512) -> None:
+        shard = self._shard(collection)
+        for start in range(0, len(keys), batch):
+            end = start + batch
+            shard.update(UpdateOperation.upsert_points([
+                Point(id=point_id(k), vector=v.tolist(), payload={f: _encode(x) for f, x in p.items()})
+                for k, v, p in zip(keys[start:end], vectors[start:end], payloads[start:end],
+                                   strict=True)]))
+
+    def search(self, collection: str, vector: Vectors, limit: int,
+               where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+        points = self._shard(collection).query(QueryRequest(
+            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
+            filter=_filter(where), with_payload=list(fields) if fields else True))
+        return [Hit(float(p.score), _decode(dict(p.payload or {}))) for p in points]
+
+    def count(self, collection: str) -> int:
+        return int(self._shard(collection).count(CountRequest(exact=True)))
+
+    def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None:
+        if page_ids:
+            condition = FieldCondition(key="page_id", match=MatchAny(list(page_ids)))
+            self._shard(collection).update(
+                UpdateOperation.delete_points_by_filter(Filter(must=[condition])))
+
+    def drop(self, collection: str) -> None:
+        shard = self.shards.pop(collection, None)
+        if shard is not None:
+            shard.close()
+        shutil.rmtree(self.root / collection, ignore_errors=True)
+
+    def collections(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+
+    def close(self) -> None:
+        for shard in self.shards.values():
+            shard.flush()
+            shard.close()
+        self.shards.clear()
+
+
+def open_edge(path: Path) -> EdgeStore:
+    path.mkdir(parents=True, exist_ok=True)
+    return EdgeStore(path)
