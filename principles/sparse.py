@@ -38,6 +38,7 @@ def stems(text: str) -> set[str]:
     return set(tokenize([text])[0]) if text.strip() else set()
 
 
+@lru_cache(maxsize=65536)
 def stem_word(word: str) -> str:
     stemmed: str = _stemmer().stemWord(word.lower())
     return stemmed

@@ -40,10 +40,10 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     the model and build the app. Everything is opened once here and shared read-only."""
     view = index or open_index(settings)
     model = encoder or Encoder(settings.model, settings.batch_size)
-    model.encode(["warm up"])  # load now: the first search must not pay for it
     navigation(view)  # derive the navigation tables now, not on the first request
     engine = SearchEngine(view, open_vectors(settings, view), SparseIndex.load(view.build), model,
                           settings.include_drafts)
+    engine.warm_up()  # load the model now: the first search must not pay for it
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -18,8 +18,8 @@ MAX_QUERY = 500
 @get("/v1/search", operation_id="search", tags=["search"], summary="Hybrid semantic search",
      description="Dense (page and passage vectors) and sparse (BM25) retrieval fused by "
                  "reciprocal rank fusion; `snippet` is the best passage with query terms in "
-                 "`<mark>` (HTML-escaped).", sync_to_thread=True)
-def search(
+                 "`<mark>` (HTML-escaped).")
+async def search(
     index: IndexView,
     engine: SearchEngine,
     q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
@@ -35,12 +35,16 @@ def search(
     if len(query) > MAX_QUERY:
         raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
     filters = Filters(type=type, tags=tuple(tag or ()), categories=tuple(category or ()))
-    hits = engine.search(query, filters, mode, limit)
-    results = []
-    for hit in hits:
-        page = index.pages[hit.page_id]
-        results.append(SearchResult(
-            id=page["id"], title=page["title"], url=page["url"], type=page["type"],
-            score=round(hit.score, 6), snippet=engine.snippet(page, hit.passage, query),
-            ranks=hit.ranks))
-    return SearchResponse(query=query, mode=mode, results=results)
+
+    def answer() -> SearchResponse:
+        results = []
+        for hit in engine.search(query, filters, mode, limit):
+            page = index.pages[hit.page_id]
+            results.append(SearchResult(
+                id=page["id"], title=page["title"], url=page["url"], type=page["type"],
+                score=round(hit.score, 6), snippet=engine.snippet(page, hit.passage, query),
+                ranks=hit.ranks))
+        return SearchResponse(query=query, mode=mode, results=results)
+
+    # One hop to the model thread for the whole answer: each extra hop costs a wake-up.
+    return await engine.on_model_thread(answer)
