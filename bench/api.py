@@ -98,7 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ingest(Settings(corpus_dir=ROOT / "corpus", index_dir=Path(tmp)), encoder=encoder)
         port = free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", tmp, str(port)], env=os.environ.copy())
+        server = subprocess.Popen([sys.executable, __file__, "--serve", tmp, str(port)])
         try:
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(base_url=base, timeout=10) as client:
