@@ -153,6 +153,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         write_rdf(graph, staging)
         write_network(build_network(pages, terms, related), staging / "graph.json")
         _write_json(staging / "related.json", related)
+        # [overlap] ingest-time overlap artefacts are written here
         _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
         _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
         _write_json(staging / "aliases.json", {
@@ -181,6 +182,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     except OSError as exc:
         raise IngestError(f"writing the index build {staging} failed: {exc.strerror or exc}; "
                           "the previous index is unchanged") from exc
+    # [sparql] remote mode: load the published graph into the external store here
     removed = layout.prune(settings.keep_builds)
     _drop_orphan_collections(settings, layout, removed)
     timings["total"] = time.perf_counter() - started

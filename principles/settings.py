@@ -43,4 +43,6 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
     cache_max_age: int = Field(300, ge=0, le=86400, description="Cache-Control max-age of read answers.")
+    # [sparql] SPARQL settings go here
+    # [overlap] overlap settings go here
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -60,9 +61,12 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
 
     cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                       expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
+    handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
+                           alias_conflicts, redirect, *NAVIGATION_HANDLERS]
+    # [sparql] the SPARQL endpoint registers its handlers here
+    # [overlap] the overlap finder registers its handlers here
     return Litestar(
-        route_handlers=[health, PagesController, page_neighbours, related, search, resolve,
-                        alias_conflicts, redirect, *NAVIGATION_HANDLERS],
+        route_handlers=handlers,
         dependencies={"index": Provide(provide_index, sync_to_thread=False),
                       "engine": Provide(provide_engine, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
