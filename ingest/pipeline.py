@@ -24,6 +24,7 @@ from ingest.aliases import WINNER_RULE, resolve_aliases
 from ingest.corpus import corpus_hash, discover, load_pages
 from ingest.embedding import page_passages
 from ingest.network import build_network, write_network
+from ingest.onnx_export import export_onnx, onnx_path
 from ingest.pages import Page
 from ingest.rdf import build_graph, write_rdf
 from ingest.related import compute_related
@@ -111,6 +112,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             and previous.model == settings.model and previous.index_format == INDEX_FORMAT
             and previous.qdrant_url == settings.qdrant_url
             and previous.engine == engine_for(settings.qdrant_url, settings.embedded_engine)
+            and (settings.query_encoder != "onnx" or _exists(layout.root, previous.query_encoder))
             and previous.ontology_version == ONTOLOGY_VERSION):
         old_report = previous_build / "report.json" if previous_build else None
         if old_report and old_report.is_file():
@@ -167,12 +169,16 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
                       triples=len(graph), shacl_violations=violations,
                       errors=report.count(Severity.ERROR), warnings=report.count(Severity.WARNING),
                       files=len(files))
+        query_encoder = None
+        if settings.query_encoder == "onnx":
+            model_file = export_onnx(encoder, onnx_path(layout.root, settings.model))
+            query_encoder = str(model_file.relative_to(layout.root))
         manifest = Manifest(
             build_id=build_id, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             corpus=str(settings.corpus_dir.resolve()), corpus_hash=digest, model=settings.model,
             dimension=counts.pop("dimension"), index_format=INDEX_FORMAT,
             ontology_version=ONTOLOGY_VERSION, counts=counts, collections=collections,
-            qdrant_url=settings.qdrant_url, engine=written.engine,
+            qdrant_url=settings.qdrant_url, engine=written.engine, query_encoder=query_encoder,
             chunking=chunking(settings), page_hashes=hashes,
             seconds=round(time.perf_counter() - started, 3),
         )
@@ -203,6 +209,10 @@ def _term_record(term: Term) -> dict[str, Any]:
             "alt_labels": sorted(term.alt_labels), "page_id": term.page_id,
             "broader": ["/".join(b) for b in term.broader],
             "related": ["/".join(r) for r in term.related], "generated": term.generated}
+
+
+def _exists(root: Path, relative: str | None) -> bool:
+    return relative is not None and (root / relative).is_file()
 
 
 def _write_json(path: Path, data: Any) -> None:

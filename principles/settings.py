@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="sentence-transformers model: a name, a local path, or the packaged default.",
     )
+    query_encoder: Literal["onnx", "torch"] = Field(
+        "onnx", description="How serve encodes queries: onnxruntime on a model file ingest exports "
+        "(fast, no torch in serve) or sentence-transformers on torch.")
     host: str = Field("127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
     passage_words: int = Field(150, ge=20, le=400, description="Words per passage vector.")

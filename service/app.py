@@ -12,7 +12,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from principles.embedder import Encoder
+from principles.embedder import Encoder, QueryEncoder
+from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings
 from principles.sparse import SparseIndex
 from principles.stores import open_store
@@ -35,12 +36,22 @@ def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
 
 
+def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:
+    """ONNX when ingest exported the model (no torch in this process), else torch."""
+    relative = view.manifest.query_encoder
+    if settings.query_encoder == "onnx" and relative:
+        model_file = settings.index_dir / relative
+        if model_file.is_file():
+            return OnnxEncoder(model_file, settings.model, batch_size=settings.batch_size)
+    return Encoder(settings.model, settings.batch_size)
+
+
 def create_app(settings: Settings, *, index: IndexView | None = None,
-               encoder: Encoder | None = None) -> Litestar:
+               encoder: QueryEncoder | None = None) -> Litestar:
     """Open the index (raising IndexProblem with the fixing command if it is unusable), load
     the model and build the app. Everything is opened once here and shared read-only."""
     view = index or open_index(settings)
-    model = encoder or Encoder(settings.model, settings.batch_size)
+    model = encoder or query_encoder(settings, view)
     navigation(view)  # derive the navigation tables now, not on the first request
     engine = SearchEngine(view, open_vectors(settings, view), SparseIndex.load(view.build), model,
                           settings.include_drafts)

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from principles.embedder import Encoder
+from principles.embedder import QueryEncoder
 from principles.sparse import SparseIndex, stem_word, stems, words_with_offsets
 from principles.vectors import VectorStore, Where
 from service.index import IndexView
@@ -103,7 +103,7 @@ class SparseMasks:
 
 class SearchEngine:
     def __init__(self, index: IndexView, store: VectorStore, sparse: SparseIndex,
-                 encoder: Encoder, include_drafts: bool) -> None:
+                 encoder: QueryEncoder, include_drafts: bool) -> None:
         self.index = index
         self.store = store
         self.sparse = sparse

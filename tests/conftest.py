@@ -52,10 +52,11 @@ def corpus_settings(corpus_ingest: IngestResult) -> Settings:
 
 @pytest.fixture(scope="session")
 def api(corpus_settings: Settings, encoder: Encoder) -> Iterator[TestClient[Litestar]]:
-    """The real app over the corpus/ index, one per session (the model loads once)."""
+    """The real app over the corpus/ index as served: queries encoded by the ONNX model file
+    ingest exported (tests of the torch path pass `encoder=` themselves)."""
     from service.app import create_app
 
-    with TestClient(create_app(corpus_settings, encoder=encoder)) as client:
+    with TestClient(create_app(corpus_settings)) as client:
         yield client
 
 

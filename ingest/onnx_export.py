@@ -1,0 +1,56 @@
+"""Export the embedding model's transformer to ONNX once per model, for serve's fast encoder.
+
+Written into `<index>/models/` (shared by builds, named after the model), atomically: a
+temporary file renamed into place, so a killed ingest never leaves half a model behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+from principles.embedder import Encoder
+
+MODELS_DIR = "models"
+
+
+def onnx_path(index_root: Path, model_name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_name).strip("-") or "model"
+    return index_root / MODELS_DIR / f"{slug}.onnx"
+
+
+def export_onnx(encoder: Encoder, target: Path) -> Path:
+    """Export if missing; return the file. Needs torch (ingest has it loaded anyway)."""
+    if target.is_file():
+        return target
+    import torch
+
+    transformer: Any = encoder.model[0].auto_model
+    transformer.eval()
+
+    class LastHidden(torch.nn.Module):
+        """Keyword call: BertModel's positional signature differs between transformers releases."""
+
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    sample = encoder.model.tokenizer(["a sample sentence"], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about constant shapes; parity is tested
+        torch.onnx.export(LastHidden(transformer), tuple(sample[n] for n in names), str(partial),
+                          input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    os.replace(partial, target)
+    return target
