@@ -22,8 +22,8 @@ from ingest.pages import Page
 from principles.embedder import Vectors
 
 WEIGHTS = {"graph": 0.35, "dense": 0.35, "passage": 0.30}
-CANDIDATES = 60
-KEEP = 30
+CANDIDATES = 80
+KEEP = 40  # enough for the Hugo export's five per resource type
 BLOCK = 1024
 
 

@@ -88,6 +88,36 @@ def settings() -> None:
     Console().print(table)
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Write files other tools read.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("hugo")
+def export_hugo(
+    out: Annotated[Path, typer.Option(help="Folder mirroring the Hugo content tree")],
+    index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
+) -> None:
+    """Per-page data.index.related.json in the site's own shape, plus redirect maps."""
+    from principles.index import IndexProblem
+    from service.export_hugo import export_hugo as run_export
+    from service.index import open_index
+
+    settings = _settings(index_dir=index)
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        summary = run_export(open_index(settings), out)
+    except IndexProblem as exc:
+        err.print(f"[red]cannot export:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        err.print(f"[red]cannot write to {out}:[/red] {exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"wrote {summary.files} data.index.related.json files ({summary.entries} entries), "
+              f"{summary.redirects} redirects (staticwebapp.config.json, _redirects) under {out}; "
+              f"{summary.skipped_single_files} single-file pages skipped (Hugo gives them no "
+              "page resources)")
+
+
 def main() -> None:
     app()
 
