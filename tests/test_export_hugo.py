@@ -70,7 +70,8 @@ def test_redirect_maps(exported: Path) -> None:
 PARTIAL = """{{ with .Resources.GetMatch "data.index.related.json" }}
 {{ $data := . | transform.Unmarshal }}
 <ul class="related">
-{{ range $data.related }}{{ with site.GetPage .Reference }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}
+{{ range $data.related }}{{ with site.GetPage .Reference }}
+<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}
 {{ end }}</ul>
 {{ end }}"""
 PAGE = '<html><body><h1>{{ .Title }}</h1>{{ partial "related.html" . }}</body></html>'
