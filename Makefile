@@ -7,7 +7,7 @@ INDEX  ?= var/index
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install ingest serve lint typecheck bench clean
+.PHONY: run test install test-tools ingest serve lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Browser and static-site tests need Debian's chromium and hugo (Playwright drives the
+# system chromium; its own browser download cannot work here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-tools:
+	@command -v chromium >/dev/null && command -v hugo >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium hugo >/dev/null; }
+
 ingest: $(STAMP)
 	$(BIN)/principles ingest --corpus corpus --index $(INDEX) --if-stale
 
 run: ingest
 	$(BIN)/principles serve --index $(INDEX) --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) test-tools
 	$(BIN)/ruff check principles ingest service ontology tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q

@@ -25,6 +25,7 @@ from service.controllers.pages import PagesController, page_neighbours
 from service.controllers.related import related
 from service.controllers.resolve import alias_conflicts, redirect, resolve
 from service.controllers.search import search
+from service.controllers.ui import ui_handlers
 from service.errors import EXCEPTION_HANDLERS
 from service.index import IndexView, open_index
 from service.search import SearchEngine
@@ -73,7 +74,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
                       expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
     handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
-                           alias_conflicts, redirect, *NAVIGATION_HANDLERS]
+                           alias_conflicts, redirect, *NAVIGATION_HANDLERS, *ui_handlers()]
     # [sparql] the SPARQL endpoint registers its handlers here
     # [overlap] the overlap finder registers its handlers here
     return Litestar(
