@@ -173,7 +173,8 @@ def test_widget_renders_nothing_when_the_api_fails(browser: object, host_origin:
     page.goto(origin + "/broken.html")
     page.wait_for_function("[...document.querySelectorAll('principles-related')].every(e => e.hidden)",
                            timeout=10000)
-    boxes = page.evaluate("[...document.querySelectorAll('principles-related')].map(e => e.getBoundingClientRect().height)")
+    boxes = page.evaluate("[...document.querySelectorAll('principles-related')]"
+                          ".map(e => e.getBoundingClientRect().height)")
     assert boxes == [0, 0]
     page.screenshot(path=str(SHOTS / "widget-failure.png"))
     page.close()
