@@ -45,7 +45,26 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser."
     )
+    max_url_bytes: int = Field(8192, ge=256, le=65536,
+                               description="Longest request target accepted (414 beyond).")
+    max_body_bytes: int = Field(1_000_000, ge=1024, le=50_000_000,
+                                description="Largest request body accepted (413 beyond).")
     cache_max_age: int = Field(300, ge=0, le=86400, description="Cache-Control max-age of read answers.")
     # [sparql] SPARQL settings go here
+    sparql_url: str | None = Field(
+        None, description="Base URL of an external SPARQL 1.1 store (e.g. an Oxigraph server) that "
+        "ingest loads and /sparql proxies to; unset = embedded pyoxigraph store per build.")
+    sparql_query_path: str = Field("query", description="Query endpoint below PRINCIPLES_SPARQL_URL.")
+    sparql_store_path: str = Field(
+        "store", description="Graph Store Protocol endpoint below PRINCIPLES_SPARQL_URL.")
+    sparql_timeout: float = Field(10.0, gt=0, le=600, description="Seconds a SPARQL query may run.")
+    sparql_max_rows: int = Field(
+        10000, ge=1, le=1_000_000, description="Result rows (or triples) returned before truncating.")
+    sparql_max_query_length: int = Field(
+        10000, ge=100, le=1_000_000, description="Longest SPARQL query accepted, in characters.")
+    sparql_workers: int = Field(
+        2, ge=1, le=32, description="Embedded engine: query worker processes (one query each).")
+    sparql_worker_memory_mb: int = Field(
+        2048, ge=256, le=65536, description="Embedded engine: address-space cap per worker process.")
     # [overlap] overlap settings go here
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

@@ -27,6 +27,7 @@ from service.controllers.resolve import alias_conflicts, redirect, resolve
 from service.controllers.search import search
 from service.controllers.ui import ui_handlers
 from service.errors import EXCEPTION_HANDLERS
+from service.guards import url_limit_middleware
 from service.index import IndexView, open_index
 from service.search import SearchEngine
 
@@ -76,6 +77,9 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
                            alias_conflicts, redirect, *NAVIGATION_HANDLERS, *ui_handlers()]
     # [sparql] the SPARQL endpoint registers its handlers here
+    from service.controllers.sparql import mount_sparql
+    sparql = mount_sparql(settings, view)
+    handlers += sparql.handlers
     # [overlap] the overlap finder registers its handlers here
     return Litestar(
         route_handlers=handlers,
@@ -83,8 +87,10 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
                       "engine": Provide(provide_engine, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=cors,
-        middleware=[caching_middleware(view.version, settings.cache_max_age)],
-        lifespan=[lifespan],
+        middleware=[url_limit_middleware(settings.max_url_bytes),
+                    caching_middleware(view.version, settings.cache_max_age)],
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan, sparql.lifespan],
         openapi_config=OpenAPIConfig(title="Principles Graph", version="1.0.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,

@@ -13,6 +13,7 @@ from principles.embedder import resolve_model_path
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.paths import normalise_site_path
 from principles.settings import Settings
+from service.guards import check_reference
 
 INGEST_HINT = "run `principles ingest --corpus DIR --index {index}` (or `make run`)"
 
@@ -70,6 +71,7 @@ class IndexView:
 
     def find(self, ref: str) -> dict[str, Any] | None:
         """A page by id (`tags/x`), url (`/tags/x/`) or alias, drafts hidden unless enabled."""
+        check_reference(ref)
         ref = ref.strip()
         page = self.pages.get(ref.strip("/")) or self.pages.get(ref)
         if page is None:

@@ -210,3 +210,18 @@ def test_internal_error_is_problem_without_trace(corpus_settings: Settings, enco
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("ref", ["../../etc/passwd", "tags/../../x", "..\\windows", "tags/flow%00"])
+def test_path_tricks_refused(api: Client, ref: str) -> None:
+    for url, params in [("/v1/related", {"page": ref.replace("%00", "\x00")}),
+                        ("/v1/resolve", {"path": ref.replace("%00", "\x00")})]:
+        response = api.get(url, params=params)
+        assert response.status_code == 400, (url, ref, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_oversized_request_target_is_414(api: Client) -> None:
+    response = api.get("/v1/search", params={"q": "x" * 9000})
+    assert response.status_code == 414
+    assert response.json()["status"] == 414

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
 
 from principles.paths import normalise_site_path
 from service.errors import InvalidParameter, NotFound
+from service.guards import check_reference
 from service.index import IndexView
 from service.models import AliasConflict, AliasConflicts, PageResult, Resolution
 
@@ -29,6 +30,7 @@ def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
                                "?path=/principles/customer-focus/")
     if len(raw) > MAX_PATH:
         raise InvalidParameter(f"path is {len(raw)} characters; the limit is {MAX_PATH}")
+    check_reference(raw)
     path = normalise_site_path(raw)
     page_id = index.paths.get(path)
     page = index.pages.get(page_id) if page_id else None
