@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import BadRequest
@@ -32,7 +33,7 @@ def check_reference(ref: str) -> None:
 def url_limit_middleware(max_bytes: int) -> Callable[[ASGIApp], ASGIApp]:
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
+            if scope["type"] == ScopeType.HTTP:
                 size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
                 if size > max_bytes:
                     body = json.dumps({
