@@ -77,9 +77,6 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
                            alias_conflicts, redirect, *NAVIGATION_HANDLERS, *ui_handlers()]
     # [sparql] the SPARQL endpoint registers its handlers here
-    from service.controllers.sparql import mount_sparql
-    sparql = mount_sparql(settings, view)
-    handlers += sparql.handlers
     # [overlap] the overlap finder registers its handlers here
     return Litestar(
         route_handlers=handlers,
@@ -90,7 +87,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
         middleware=[url_limit_middleware(settings.max_url_bytes),
                     caching_middleware(view.version, settings.cache_max_age)],
         request_max_body_size=settings.max_body_bytes,
-        lifespan=[lifespan, sparql.lifespan],
+        lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Principles Graph", version="1.0.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,
