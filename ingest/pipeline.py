@@ -156,6 +156,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         write_network(build_network(pages, terms, related), staging / "graph.json")
         _write_json(staging / "related.json", related)
         # [overlap] ingest-time overlap artefacts are written here
+        from ingest.overlap_build import write_overlap
+        counts.update(write_overlap(settings, staging, pages, written, previous_build, timings))
         _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
         _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
         _write_json(staging / "aliases.json", {
@@ -189,6 +191,9 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         raise IngestError(f"writing the index build {staging} failed: {exc.strerror or exc}; "
                           "the previous index is unchanged") from exc
     # [sparql] remote mode: load the published graph into the external store here
+    if settings.sparql_url:
+        from ingest.sparql_load import publish_remote
+        publish_remote(settings, layout, final, previous_build)
     removed = layout.prune(settings.keep_builds)
     _drop_orphan_collections(settings, layout, removed)
     timings["total"] = time.perf_counter() - started

@@ -118,6 +118,94 @@ def export_hugo(
               "page resources)")
 
 
+@app.command()
+def overlap(
+    draft: Annotated[str | None, typer.Argument(
+        help="Draft file (markdown with or without front matter, or text); - reads stdin")] = None,
+    all_pairs: Annotated[bool, typer.Option(
+        "--all", help="Corpus-wide: overlapping page pairs and clusters of the current build")] = False,
+    index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
+    title: Annotated[str | None, typer.Option(
+        help="Draft title (default: front matter, then the first # heading)")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag of the draft; repeatable")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Results shown [10 pages; 100 pairs]")] = None,
+    min_score: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Lowest score shown [draft: 0.55 related; --all: 0.66 strong]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON in the API's shape (--format json)")] = False,
+    output: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
+) -> None:
+    """What already covers a draft; with --all, which pages duplicate each other."""
+    import sys
+
+    from principles.index import IndexProblem
+    from principles.overlap import artefacts, render, scoring
+    from principles.overlap.results import DraftReport, PairsReport
+    from service.index import open_index
+
+    err = Console(stderr=True, soft_wrap=True)
+    fmt = "json" if as_json else output
+    if fmt not in ("table", "markdown", "json") or all_pairs == (draft is not None):
+        err.print("[red]usage:[/red] principles overlap DRAFT|- or --all, "
+                  "with --format table|markdown|json")
+        raise typer.Exit(2)
+    settings = _settings(index_dir=index)
+    report: DraftReport | PairsReport
+    try:
+        view = open_index(settings)
+        if all_pairs:
+            found = artefacts.load_pairs(view.build)
+            if found is None:
+                raise IndexProblem(artefacts.MISSING.format(index=settings.index_dir))
+            report = artefacts.pairs_report(
+                found, view.pages, view.terms, view.visible, limit=limit or 100,
+                min_score=scoring.STRONG if min_score is None else min_score)
+        else:
+            assert draft is not None
+            text = sys.stdin.read() if draft == "-" else Path(draft).read_text("utf-8-sig", "replace")
+            report = _check_draft(settings, view, text, title, tag, limit or 10,
+                                  scoring.RELATED if min_score is None else min_score)
+    except (IndexProblem, ValueError, OSError) as exc:
+        err.print(f"[red]overlap failed:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    out = Console(soft_wrap=fmt != "table")
+    if fmt == "json":
+        out.print_json(render.to_json(report))
+    elif fmt == "markdown":
+        out.print(render.draft_markdown(report) if isinstance(report, DraftReport)
+                  else render.pairs_markdown(report), markup=False, highlight=False, end="")
+    elif isinstance(report, DraftReport):
+        render.draft_table(report, out)
+    else:
+        render.pairs_table(report, out)
+
+
+def _check_draft(settings: Settings, view: Any, text: str, title: str | None, tags: list[str] | None,
+                 limit: int, min_score: float) -> Any:
+    """Parse, encode and match a draft against the current build (the API's code path)."""
+    from principles.embedder import Encoder
+    from principles.overlap import artefacts
+    from principles.overlap.draft import parse_draft
+    from principles.overlap.finder import OverlapFinder
+    from principles.stores import open_store
+
+    chunks = view.manifest.chunking or {"passage_words": settings.passage_words,
+                                        "passage_overlap": settings.passage_overlap}
+    parsed = parse_draft(text, title=title, tags=tags, passage_words=chunks["passage_words"],
+                         passage_overlap=chunks["passage_overlap"],
+                         max_words=settings.overlap_max_draft_words)
+    store = open_store(view.manifest.engine, view.build,
+                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
+    try:
+        finder = OverlapFinder(view.pages, view.terms, store, view.manifest.collections,
+                               artefacts.load_signatures(view.build),
+                               include_drafts=settings.include_drafts,
+                               candidates=settings.overlap_candidates)
+        return finder.find(Encoder(settings.model, settings.batch_size), parsed, limit=limit,
+                           min_score=min_score)
+    finally:
+        store.close()
+
+
 def main() -> None:
     app()
 

@@ -67,4 +67,10 @@ class Settings(BaseSettings):
     sparql_worker_memory_mb: int = Field(
         2048, ge=256, le=65536, description="Embedded engine: address-space cap per worker process.")
     # [overlap] overlap settings go here
+    overlap_candidates: int = Field(
+        20, ge=1, le=200, description="Overlap finder: nearest pages (and passages per draft "
+        "passage) taken as candidates before exact scoring.")
+    overlap_max_draft_words: int = Field(
+        10000, ge=100, le=200000, description="Overlap finder: longest draft accepted, in words "
+        "(a 10,000-word draft is ~80 passages, ~5 s of model time on 2 cores).")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

@@ -21,6 +21,7 @@ from principles.vectors import VectorStore
 from service.caching import caching_middleware
 from service.controllers.health import health
 from service.controllers.navigation import NAVIGATION_HANDLERS, navigation
+from service.controllers.overlap import overlap_router
 from service.controllers.pages import PagesController, page_neighbours
 from service.controllers.related import related
 from service.controllers.resolve import alias_conflicts, redirect, resolve
@@ -29,6 +30,7 @@ from service.controllers.ui import ui_handlers
 from service.errors import EXCEPTION_HANDLERS
 from service.guards import url_limit_middleware
 from service.index import IndexView, open_index
+from service.openapi import add_problem_responses
 from service.search import SearchEngine
 
 
@@ -72,13 +74,15 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     def provide_engine() -> SearchEngine:
         return engine
 
-    cors = CORSConfig(allow_origins=settings.cors_origins, allow_methods=["GET", "HEAD", "OPTIONS"],
+    cors = CORSConfig(allow_origins=settings.cors_origins,
+                      allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
                       expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
     handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
                            alias_conflicts, redirect, *NAVIGATION_HANDLERS, *ui_handlers()]
     # [sparql] the SPARQL endpoint registers its handlers here
     # [overlap] the overlap finder registers its handlers here
-    return Litestar(
+    handlers.append(overlap_router(settings, view, engine))
+    app = Litestar(
         route_handlers=handlers,
         dependencies={"index": Provide(provide_index, sync_to_thread=False),
                       "engine": Provide(provide_engine, sync_to_thread=False)},
@@ -92,3 +96,5 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,
     )
+    add_problem_responses(app)
+    return app

@@ -1,0 +1,177 @@
+"""Scale: a synthetic corpus of 1k, 10k and 50k pages through ingest and serve.
+
+Pages get a realistic taxonomy (tags drawn from a Zipf law over 600 tags, 15 categories,
+8 concepts) and ~140-word bodies built from topic vocabularies. VECTORS ARE SYNTHESISED,
+not encoded (50k pages would take ~1 h on this machine's model): each page's vector is its
+tags' topic directions plus noise, so related and search still have structure to find.
+Each size runs in its own process, so RSS is that size's alone.
+
+Prints ingest seconds, index size, /v1/search and /v1/related p50/p99 (in-process ASGI
+client), a typical SPARQL query (pages sharing >= 2 tags with one page) on pyoxigraph, and
+RSS after serving, with growth factors against the first size.
+Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,50000] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+DIM = 384
+TAGS, CATEGORIES, CONCEPTS = 600, 15, 8
+SHARED_TAGS_QUERY = """PREFIX pg: <https://principles.graph/ontology#>
+SELECT ?other (COUNT(?tag) AS ?n) WHERE {
+  ?page pg:pageId "%s" ; pg:hasTag ?tag . ?other pg:hasTag ?tag . FILTER(?other != ?page)
+} GROUP BY ?other HAVING (COUNT(?tag) >= 2) ORDER BY DESC(?n) LIMIT 20"""
+
+
+class SyntheticEncoder:
+    """Deterministic vectors with topic structure: the sum of the topic directions named in
+    the text (words `topicNNN`) plus hashed noise, L2-normalised. Not a language model."""
+
+    model_name = "synthetic"
+
+    def __init__(self) -> None:
+        self.topics = np.random.default_rng(7).standard_normal((TAGS, DIM)).astype(np.float32)
+
+    @property
+    def dimension(self) -> int:
+        return DIM
+
+    def _one(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "little")
+        vector = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32) * 0.6
+        for word in text.split():
+            if word.startswith("topic") and word[5:].isdigit():
+                vector += self.topics[int(word[5:]) % TAGS]
+        return vector / np.linalg.norm(vector)
+
+    def encode(self, texts: list[str], **_: Any) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._one(text)
+
+
+def generate(root: Path, pages: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, TAGS + 1) ** 1.1
+    weights /= weights.sum()
+    words = [f"word{i}" for i in range(3000)]
+    for t in range(60):  # taxonomy pages for the most used tags
+        folder = root / "tags" / f"topic{t}"
+        folder.mkdir(parents=True)
+        (folder / "_index.md").write_text(f"---\ntitle: Topic {t}\nClassificationType: tags\n---\n"
+                                          f"About topic{t}.\n")
+    for i in range(pages):
+        tags = sorted(set(rng.choice(TAGS, size=int(rng.integers(2, 7)), p=weights).tolist()))
+        body = " ".join(rng.choice(words, 120).tolist() + [f"topic{t}" for t in tags for _ in range(4)])
+        folder = root / "resources" / "articles" / f"{i // 1000:03d}" / f"page-{i}"
+        folder.mkdir(parents=True)
+        front = {"title": f"Page {i} on topic{tags[0]}", "ResourceId": f"R{i:010d}",
+                 "tags": [f"topic{t}" for t in tags],
+                 "categories": [f"Category {int(rng.integers(CATEGORIES))}"],
+                 "concepts": [f"Concept {int(rng.integers(CONCEPTS))}"],
+                 "aliases": [f"/old/{i}/"], "date": "2024-01-01"}
+        (folder / "index.md").write_text("---\n" + json.dumps(front) + "\n---\n" + body + "\n")
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def one(size: int, requests: int) -> dict[str, Any]:
+    import pyoxigraph
+    from litestar.testing import TestClient
+
+    from ingest.pipeline import ingest
+    from principles.settings import Settings
+    from service.app import create_app
+
+    encoder = SyntheticEncoder()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        generate(corpus, size)
+        settings = Settings(corpus_dir=corpus, index_dir=index, model="synthetic",
+                            query_encoder="torch")
+        start = time.perf_counter()
+        result = ingest(settings, encoder=encoder)  # type: ignore[arg-type]
+        ingest_s = time.perf_counter() - start
+        assert result.build is not None and result.manifest is not None
+        size_mb = sum(f.stat().st_size for f in result.build.rglob("*") if f.is_file()) / 1e6
+        app = create_app(settings, encoder=encoder)  # type: ignore[arg-type]
+        rng = np.random.default_rng(3)
+        ids = [f"resources/articles/{i // 1000:03d}/page-{i}" for i in rng.integers(0, size, 50)]
+        timings: dict[str, list[float]] = {"search": [], "related": []}
+        with TestClient(app) as client:
+            for n in range(requests):
+                for name, url, params in (
+                        ("search", "/v1/search", {"q": f"topic{int(rng.integers(TAGS))} word{n}"}),
+                        ("related", "/v1/related", {"page": ids[n % len(ids)]})):
+                    begin = time.perf_counter()
+                    response = client.get(url, params=params)
+                    timings[name].append((time.perf_counter() - begin) * 1000)
+                    assert response.status_code == 200, response.text
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        store = pyoxigraph.Store()
+        store.bulk_load(path=str(result.build / "graph.nt"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+        sparql = []
+        for page_id in ids[:20]:
+            begin = time.perf_counter()
+            list(store.query(SHARED_TAGS_QUERY % page_id))
+            sparql.append((time.perf_counter() - begin) * 1000)
+        return {"pages": result.manifest.counts["pages"], "triples": result.manifest.counts["triples"],
+                "vectors": result.manifest.counts["vectors"], "ingest_s": ingest_s,
+                "timings": result.timings, "size_mb": size_mb,
+                "search": percentiles(timings["search"]), "related": percentiles(timings["related"]),
+                "sparql": percentiles(sparql), "rss_mb": rss_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.requests)))
+        return
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests",
+                              str(args.requests)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"done {size}: ingest {rows[-1]['ingest_s']:.0f} s  {rows[-1]['timings']}", flush=True)
+    base = rows[0]
+    print("\nVECTORS SYNTHESISED (see docstring). Search/related via in-process ASGI client.")
+    print(f"{'pages':>7}{'triples':>10}{'vectors':>9}{'ingest s':>10}{'index MB':>10}"
+          f"{'search p50/p99 ms':>19}{'related p50/p99':>17}{'sparql p50 ms':>15}{'RSS MB':>8}")
+    for r in rows:
+        print(f"{r['pages']:>7}{r['triples']:>10}{r['vectors']:>9}{r['ingest_s']:>10.1f}"
+              f"{r['size_mb']:>10.1f}{r['search'][0]:>10.2f}/{r['search'][1]:<8.2f}"
+              f"{r['related'][0]:>8.2f}/{r['related'][1]:<8.2f}{r['sparql'][0]:>15.2f}{r['rss_mb']:>8.0f}")
+    last = rows[-1]
+    print(f"\ngrowth {base['pages']} -> {last['pages']} pages: search p50 x"
+          f"{last['search'][0] / base['search'][0]:.2f} (goal <= 2), related p50 x"
+          f"{last['related'][0] / base['related'][0]:.2f}, ingest x{last['ingest_s'] / base['ingest_s']:.1f}, "
+          f"RSS x{last['rss_mb'] / base['rss_mb']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

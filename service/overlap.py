@@ -1,0 +1,70 @@
+"""The overlap finder inside the service: opened once per build, read-only afterwards.
+
+The draft path shares the search engine's vector store and model thread (every torch call
+in the server runs on that one thread); the corpus-wide pairs are a lookup in what ingest
+wrote. Older builds without overlap data still answer drafts (without the MinHash signal);
+the pairs endpoint then says which command adds the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from principles.overlap import artefacts
+from principles.overlap.draft import Draft, DraftError, parse_draft
+from principles.overlap.finder import OverlapFinder
+from principles.overlap.results import DraftReport, PairsReport
+from principles.settings import Settings
+from service.errors import InvalidParameter, Unavailable
+from service.index import IndexView
+from service.search import SearchEngine
+
+
+@dataclass
+class DraftRequest:
+    """A draft to check: markdown (front matter optional) or plain text."""
+
+    text: str
+    title: str | None = None
+    tags: list[str] | None = None
+
+
+class OverlapService:
+    def __init__(self, settings: Settings, index: IndexView, engine: SearchEngine) -> None:
+        self.index = index
+        self.engine = engine
+        self.max_words = settings.overlap_max_draft_words
+        self.chunking = index.manifest.chunking or {"passage_words": settings.passage_words,
+                                                    "passage_overlap": settings.passage_overlap}
+        self.artefact = artefacts.load_pairs(index.build)
+        signatures = artefacts.load_signatures(index.build)
+        if signatures is not None:
+            _ = signatures.lsh  # build the LSH index now, not on the first request
+        self.finder = OverlapFinder(index.pages, index.terms, engine.store,
+                                    index.manifest.collections, signatures,
+                                    include_drafts=settings.include_drafts,
+                                    candidates=settings.overlap_candidates)
+
+    def parse(self, request: DraftRequest) -> Draft:
+        try:
+            return parse_draft(request.text, title=request.title, tags=request.tags,
+                               passage_words=self.chunking["passage_words"],
+                               passage_overlap=self.chunking["passage_overlap"],
+                               max_words=self.max_words)
+        except DraftError as exc:
+            raise InvalidParameter(f"text: {exc}") from exc
+
+    async def check(self, request: DraftRequest, limit: int, min_score: float) -> DraftReport:
+        draft = self.parse(request)
+
+        def work() -> DraftReport:
+            return self.finder.find(self.engine.encoder, draft, limit=limit, min_score=min_score)
+
+        # One hop to the model thread for encoding and the store queries together.
+        return await self.engine.on_model_thread(work)
+
+    def pairs(self, min_score: float, limit: int) -> PairsReport:
+        if self.artefact is None:
+            raise Unavailable(artefacts.MISSING.format(index=self.index.build.parent.parent))
+        return artefacts.pairs_report(self.artefact, self.index.pages, self.index.terms,
+                                      self.index.visible, min_score=min_score, limit=limit)
