@@ -169,7 +169,8 @@ def main() -> None:
     last = rows[-1]
     print(f"\ngrowth {base['pages']} -> {last['pages']} pages: search p50 x"
           f"{last['search'][0] / base['search'][0]:.2f} (goal <= 2), related p50 x"
-          f"{last['related'][0] / base['related'][0]:.2f}, ingest x{last['ingest_s'] / base['ingest_s']:.1f}, "
+          f"{last['related'][0] / base['related'][0]:.2f}, "
+          f"ingest x{last['ingest_s'] / base['ingest_s']:.1f}, "
           f"RSS x{last['rss_mb'] / base['rss_mb']:.2f}")
 
 
