@@ -76,10 +76,14 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
 
     cors = CORSConfig(allow_origins=settings.cors_origins,
                       allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-                      expose_headers=["ETag"], max_age=600) if settings.cors_origins else None
+                      expose_headers=["ETag", "X-SPARQL-Truncated", "X-SPARQL-MaxRows"],
+                      max_age=600) if settings.cors_origins else None
     handlers: list[Any] = [health, PagesController, page_neighbours, related, search, resolve,
                            alias_conflicts, redirect, *NAVIGATION_HANDLERS, *ui_handlers()]
     # [sparql] the SPARQL endpoint registers its handlers here
+    from service.controllers.sparql import mount_sparql
+    sparql = mount_sparql(settings, view)
+    handlers += sparql.handlers
     # [overlap] the overlap finder registers its handlers here
     handlers.append(overlap_router(settings, view, engine))
     app = Litestar(
@@ -91,7 +95,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
         middleware=[url_limit_middleware(settings.max_url_bytes),
                     caching_middleware(view.version, settings.cache_max_age)],
         request_max_body_size=settings.max_body_bytes,
-        lifespan=[lifespan],
+        lifespan=[lifespan, sparql.lifespan],
         openapi_config=OpenAPIConfig(title="Principles Graph", version="1.0.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,

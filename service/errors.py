@@ -4,8 +4,13 @@
     +-- NotFound                 404  page, term or path unknown (may carry suggestions)
     +-- BadRequest               400  a parameter is malformed
     |   +-- InvalidParameter     422  a parameter is out of range or empty
+    |   +-- InvalidQuery         400  SPARQL the engine rejects (detail: the parser's message)
     +-- NotAcceptable            406  no representation matches Accept
     +-- Unavailable              503  a backing store is down; retry later
+    |   +-- QueryTimeout         503  a SPARQL query ran past the time limit and was stopped
+    +-- QueryRefused             403  SPARQL update, SERVICE or an unknown graph (read-only, no fetches)
+    +-- QueryTooLong             413  a SPARQL query longer than the limit
+    +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
 """
 
 from __future__ import annotations
@@ -90,3 +95,23 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
+
+
+class InvalidQuery(BadRequest):
+    status, slug, title = 400, "invalid-query", "Invalid SPARQL query"
+
+
+class QueryTimeout(Unavailable):
+    status, slug, title = 503, "query-timeout", "SPARQL query timed out"
+
+
+class QueryRefused(ServiceError):
+    status, slug, title = 403, "query-refused", "SPARQL request refused"
+
+
+class QueryTooLong(ServiceError):
+    status, slug, title = 413, "query-too-long", "SPARQL query too long"
+
+
+class UnsupportedMediaType(ServiceError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"

@@ -1,0 +1,134 @@
+"""Remote mode (PRINCIPLES_SPARQL_URL): load a published build into the external SPARQL store.
+
+Each build gets its own graphs, written with the SPARQL 1.1 Graph Store Protocol (HTTP PUT of
+N-Triples), so loading never touches the graphs a running service queries:
+
+    https://principles.graph/graph/knowledge/<build-id>/all     graph.nt as is
+    https://principles.graph/graph/knowledge/<build-id>/public  without draft pages (served
+                                                                unless drafts are included)
+    https://principles.graph/graph/ontology/<build-id>          ontology/vocabulary.ttl
+
+(the names must match service.sparql.dataset.remote_graphs). If any load fails, `current` is
+switched back to the previous build and the ingest fails: what was served stays served, on
+disk and in the store. Graphs of builds that the ingest's pruning removes are dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ingest.pipeline import IngestError
+from ontology.vocab import ontology_file
+from principles.index import BUILDS, CURRENT, IndexLayout
+from principles.settings import Settings
+
+KNOWLEDGE = "https://principles.graph/graph/knowledge/"
+ONTOLOGY = "https://principles.graph/graph/ontology/"
+PG_DRAFT = "https://principles.graph/ontology#draft"
+TIMEOUT = 120.0
+
+
+def graph_iri(build_id: str, name: str) -> str:
+    """The store graph for `name` (all, public or ontology) of a build."""
+    return f"{ONTOLOGY}{build_id}" if name == "ontology" else f"{KNOWLEDGE}{build_id}/{name}"
+
+
+def _call(method: str, url: str, body: bytes | None = None,
+          headers: dict[str, str] | None = None) -> bytes:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        data: bytes = response.read()
+        return data
+
+
+def _ntriples(triples: list[ox.Triple]) -> bytes:
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    return data
+
+
+def graph_payloads(build: Path) -> dict[str, bytes]:
+    """N-Triples for each of the build's graphs."""
+    triples = [q.triple for q in ox.parse(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)]
+    drafts = {t.subject for t in triples if t.predicate.value == PG_DRAFT
+              and isinstance(t.object, ox.Literal) and t.object.value == "true"}
+    public = [t for t in triples if t.subject not in drafts and t.object not in drafts]
+    vocabulary = [q.triple for q in ox.parse(path=str(ontology_file("vocabulary.ttl")),
+                                             format=ox.RdfFormat.TURTLE)]
+    return {"all": (build / "graph.nt").read_bytes(),
+            "public": _ntriples(public), "ontology": _ntriples(vocabulary)}
+
+
+def _store_url(settings: Settings, graph: str) -> str:
+    assert settings.sparql_url is not None
+    base = f"{settings.sparql_url.rstrip('/')}/{settings.sparql_store_path.strip('/')}"
+    return f"{base}?{urllib.parse.urlencode({'graph': graph})}"
+
+
+def load_build(settings: Settings, build: Path) -> None:
+    for name, payload in graph_payloads(build).items():
+        _call("PUT", _store_url(settings, graph_iri(build.name, name)), payload,
+              {"Content-Type": "application/n-triples"})
+
+
+def stored_builds(settings: Settings) -> set[str]:
+    """Build ids that have graphs in the store."""
+    assert settings.sparql_url is not None
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    url = f"{settings.sparql_url.rstrip('/')}/{settings.sparql_query_path.strip('/')}"
+    data = _call("POST", url, urllib.parse.urlencode({"query": query}).encode(),
+                 {"Content-Type": "application/x-www-form-urlencoded",
+                  "Accept": "application/sparql-results+json"})
+    names = [row["g"]["value"] for row in json.loads(data)["results"]["bindings"]]
+    return {n.removeprefix(base).split("/")[0] for n in names for base in (KNOWLEDGE, ONTOLOGY)
+            if n.startswith(base)}
+
+
+def drop_pruned(settings: Settings, layout: IndexLayout) -> None:
+    """Drop the graphs of builds the ingest's pruning will remove (same rule as prune())."""
+    finished = sorted(p.name for p in layout.builds.iterdir()
+                      if p.is_dir() and not p.name.startswith("."))
+    current = layout.current_build()
+    keep = set(finished[-settings.keep_builds:]) | ({current.name} if current else set())
+    for build_id in stored_builds(settings) - keep:
+        for name in ("all", "public", "ontology"):
+            try:
+                _call("DELETE", _store_url(settings, graph_iri(build_id, name)))
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise
+
+
+def _switch_current(layout: IndexLayout, build: Path | None) -> None:
+    """Point `current` at `build` with one atomic rename (None: no current build)."""
+    if build is None:
+        layout.current.unlink(missing_ok=True)
+        return
+    link = layout.root / f".{CURRENT}-sparql-rollback"
+    link.unlink(missing_ok=True)
+    os.symlink(Path(BUILDS) / build.name, link)
+    os.replace(link, layout.current)
+
+
+def publish_remote(settings: Settings, layout: IndexLayout, build: Path,
+                   previous: Path | None) -> None:
+    """Load `build` into the store; on failure make `previous` current again and fail."""
+    try:
+        load_build(settings, build)
+    except (OSError, ValueError) as exc:
+        _switch_current(layout, previous)
+        reason = f"HTTP {exc.code}" if isinstance(exc, urllib.error.HTTPError) else str(exc)
+        kept = f"build {previous.name} stays current" if previous else "no build is current"
+        raise IngestError(f"loading build {build.name} into the SPARQL store at "
+                          f"{settings.sparql_url} failed ({reason}); {kept}. Fix the store and "
+                          "run the ingest again") from exc
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        drop_pruned(settings, layout)  # stale graphs cost space only; the next ingest retries
