@@ -30,8 +30,11 @@ def passage_text(page: Page, passage: Passage) -> str:
 
 def page_passages(page: Page, words: int, overlap: int) -> list[Passage]:
     """A page with no body still gets one passage (its title and description)."""
-    found = chunk(page.body, words, overlap)
-    return found or [Passage(0, 0, 0, page.description or "")]
+    cached: list[Passage] | None = page.passage_cache.get((words, overlap))
+    if cached is None:
+        cached = chunk(page.body, words, overlap) or [Passage(0, 0, 0, page.description or "")]
+        page.passage_cache[(words, overlap)] = cached
+    return cached
 
 
 def text_key(model: str, text: str) -> str:

@@ -55,6 +55,9 @@ class Page:
     authors: list[str] = field(default_factory=list)
     has_front_matter: bool = True
     taxonomy: tuple[str, str] | None = None  # (kind, slug) when this page defines a term
+    # Passages by (words, overlap), cut once: several ingest steps need them.
+    passage_cache: dict[tuple[int, int], list[Any]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def content_hash(self) -> str:
         """Changes whenever anything the index stores about the page changes."""

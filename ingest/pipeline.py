@@ -14,10 +14,11 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, resolve_aliases
@@ -29,7 +30,7 @@ from ingest.pages import Page
 from ingest.rdf import build_graph, write_rdf
 from ingest.related import compute_related
 from ingest.report import Action, Finding, Report, Severity
-from ingest.shacl import load_shapes, validate_graph
+from ingest.shacl import focus_nodes, load_shapes, validate_graph
 from ingest.terms import Term, resolve_terms
 from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
@@ -127,7 +128,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
 
     mark = time.perf_counter()
     graph = build_graph(pages, terms)
-    violations = validate_graph(graph, load_shapes(), report)
+    hashes = {p.id: p.content_hash() for p in pages}
+    violations = _validate(graph, pages, hashes, previous_build, previous, report)
     timings["rdf+shacl"] = time.perf_counter() - mark
 
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
@@ -141,7 +143,6 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     encoder = encoder or Encoder(settings.model, settings.batch_size)
     try:
         mark = time.perf_counter()
-        hashes = {p.id: p.content_hash() for p in pages}
         written = write_vectors(
             settings, staging, build_id, pages, hashes,
             Previous(previous_build, previous) if previous_build and previous else None,
@@ -151,6 +152,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         counts, collections = written.counts, written.collections
         related = compute_related(pages, written.vectors)
         timings["related"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         build_sparse(pages, settings).save(staging)
         write_rdf(graph, staging)
         write_network(build_network(pages, terms, related), staging / "graph.json")
@@ -164,7 +166,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             "rule": WINNER_RULE, "paths": alias_table,
             "conflicts": [asdict(c) for c in conflicts]})
         report.write(staging / "report.json")
-        timings["write"] = time.perf_counter() - mark
+        timings["write"] = time.perf_counter() - mark - timings.get("overlap", 0.0)
         counts.update(pages=len(pages), drafts=sum(p.draft for p in pages), terms=len(terms),
                       generated_terms=sum(t.generated for t in terms.values()),
                       aliases=sum(len(p.aliases) for p in pages), alias_conflicts=len(conflicts),
@@ -201,7 +203,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
 
 
 def _page_record(page: Page, settings: Settings) -> dict[str, Any]:
-    record = asdict(page)
+    record = {f.name: getattr(page, f.name) for f in fields(page) if f.name != "passage_cache"}
     record["taxonomy"] = list(page.taxonomy) if page.taxonomy else None
     record["passages"] = [[p.start, p.end] for p in
                           page_passages(page, settings.passage_words, settings.passage_overlap)]
@@ -214,6 +216,27 @@ def _term_record(term: Term) -> dict[str, Any]:
             "alt_labels": sorted(term.alt_labels), "page_id": term.page_id,
             "broader": ["/".join(b) for b in term.broader],
             "related": ["/".join(r) for r in term.related], "generated": term.generated}
+
+
+def _validate(graph: Graph, pages: list[Page], hashes: dict[str, str], previous_build: Path | None,
+              previous: Manifest | None, report: Report) -> int:
+    """SHACL on what changed: pages whose content hash differs from the previous build (and
+    all terms) are validated; unchanged pages keep the verdicts of the previous report.
+    Without a usable previous build everything is validated."""
+    shapes = load_shapes()
+    old_report = previous_build / "report.json" if previous_build else None
+    if (previous is None or old_report is None or not old_report.is_file()
+            or previous.ontology_version != ONTOLOGY_VERSION):
+        return validate_graph(graph, shapes, report)
+    changed = {page_id for page_id, digest in hashes.items()
+               if previous.page_hashes.get(page_id) != digest}
+    count = validate_graph(graph, shapes, report, focus=focus_nodes(graph, changed))
+    unchanged_paths = {p.rel_path for p in pages if p.id not in changed}
+    for finding in _load_report(old_report).findings:
+        if finding.kind == "shacl-violation" and finding.path in unchanged_paths:
+            report.findings.append(finding)
+            count += 1
+    return count
 
 
 def _exists(root: Path, relative: str | None) -> bool:

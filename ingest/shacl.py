@@ -4,24 +4,40 @@ from __future__ import annotations
 
 from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 
 from ingest.report import Action, Report, Severity
 from ontology.vocab import PG as PG_IRI
-from ontology.vocab import ontology_file
+from ontology.vocab import ontology_file, page_iri
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 PG = Namespace(PG_IRI)
+
+
+def focus_nodes(graph: Graph, changed_pages: set[str]) -> list[URIRef]:
+    """The nodes to re-judge when only `changed_pages` changed: those pages, every term and
+    scheme (terms are rebuilt from all pages each time)."""
+    page_prefix = page_iri("")
+    nodes = [URIRef(page_iri(page_id)) for page_id in sorted(changed_pages)]
+    for cls in (SKOS.Concept, SKOS.ConceptScheme):
+        nodes += [n for n in graph.subjects(RDF.type, cls)
+                  if isinstance(n, URIRef) and not str(n).startswith(page_prefix)]
+    return nodes
 
 
 def load_shapes() -> Graph:
     return Graph().parse(ontology_file("shapes.ttl"), format="turtle")
 
 
-def validate_graph(graph: Graph, shapes: Graph, report: Report) -> int:
-    """Validate; add one report line per violation; return the number of violations."""
-    conforms, results, _ = validate(graph, shacl_graph=shapes, inference="none",
-                                    advanced=False, allow_warnings=True)
+def validate_graph(graph: Graph, shapes: Graph, report: Report,
+                   focus: list[URIRef] | None = None) -> int:
+    """Validate (only the `focus` nodes when given); add one report line per violation;
+    return the number of violations. The graph is not changed (no inference), so pyshacl
+    may work on it in place instead of cloning it."""
+    if focus is not None and not focus:
+        return 0
+    conforms, results, _ = validate(graph, shacl_graph=shapes, inference="none", advanced=False,
+                                    allow_warnings=True, inplace=True, focus_nodes=focus)
     if conforms:
         return 0
     assert isinstance(results, Graph)

@@ -10,6 +10,8 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from ingest.pipeline import IngestResult
+from ingest.report import Report
+from ingest.shacl import focus_nodes, validate_graph
 from ontology.vocab import ontology_file, page_iri, scheme_iri, term_iri
 
 PG = Namespace("https://principles.graph/ontology#")
@@ -80,6 +82,13 @@ def test_shacl_reports_a_broken_graph(corpus_ingest: IngestResult) -> None:
     conforms, _, text = validate(g, shacl_graph=shapes)
     assert not conforms
     assert "non-empty title" in str(text) and "site-relative" in str(text)
+    # the incremental check (only changed pages + all terms) reaches the same verdict
+    focus = focus_nodes(g, {"tags/customer-focus"})
+    assert URIRef(page_iri("tags/customer-focus")) in focus and len(focus) < 40
+    report = Report()
+    assert validate_graph(g, shapes, report, focus=focus) >= 2
+    assert {f.path for f in report.findings} == {"tags/customer-focus/_index.md"}
+    assert validate_graph(g, shapes, Report(), focus=focus_nodes(g, {"tags/flow"})) == 0
 
 
 def test_planted_variants(corpus_ingest: IngestResult, planted: dict[str, Any]) -> None:
