@@ -14,11 +14,11 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 PG = Namespace(PG_IRI)
 
 
-def focus_nodes(graph: Graph, changed_pages: set[str]) -> list[URIRef]:
+def focus_nodes(graph: Graph, changed_pages: set[str]) -> list[str | URIRef]:
     """The nodes to re-judge when only `changed_pages` changed: those pages, every term and
     scheme (terms are rebuilt from all pages each time)."""
     page_prefix = page_iri("")
-    nodes = [URIRef(page_iri(page_id)) for page_id in sorted(changed_pages)]
+    nodes: list[str | URIRef] = [URIRef(page_iri(page_id)) for page_id in sorted(changed_pages)]
     for cls in (SKOS.Concept, SKOS.ConceptScheme):
         nodes += [n for n in graph.subjects(RDF.type, cls)
                   if isinstance(n, URIRef) and not str(n).startswith(page_prefix)]
@@ -30,7 +30,7 @@ def load_shapes() -> Graph:
 
 
 def validate_graph(graph: Graph, shapes: Graph, report: Report,
-                   focus: list[URIRef] | None = None) -> int:
+                   focus: list[str | URIRef] | None = None) -> int:
     """Validate (only the `focus` nodes when given); add one report line per violation;
     return the number of violations. The graph is not changed (no inference), so pyshacl
     may work on it in place instead of cloning it."""
@@ -43,13 +43,13 @@ def validate_graph(graph: Graph, shapes: Graph, report: Report,
     assert isinstance(results, Graph)
     count = 0
     for result in results.subjects(RDF.type, SH.ValidationResult):
-        focus = results.value(result, SH.focusNode)
+        node = results.value(result, SH.focusNode)
         path = results.value(result, SH.resultPath)
         message = results.value(result, SH.resultMessage)
-        source = _source_of(graph, focus)
+        source = _source_of(graph, node)
         field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if path is not None else "node"
         report.add(source, f"field {field}", f"SHACL: {message or 'constraint violated'} "
-                   f"(node {focus})", Action.FLAGGED, Severity.ERROR, "shacl-violation")
+                   f"(node {node})", Action.FLAGGED, Severity.ERROR, "shacl-violation")
         count += 1
     return count
 
