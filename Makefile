@@ -19,13 +19,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Browser and static-site tests need Debian's chromium and hugo (Playwright drives the
+# Browser, static-site and load tests need Debian's chromium, hugo and wrk (Playwright drives the
 # system chromium; its own browser download cannot work here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-tools:
-	@command -v chromium >/dev/null && command -v hugo >/dev/null || { \
+	@command -v chromium >/dev/null && command -v hugo >/dev/null && command -v wrk >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium hugo >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium hugo wrk >/dev/null; }
 
 ingest: $(STAMP)
 	$(BIN)/principles ingest --corpus corpus --index $(INDEX) --if-stale

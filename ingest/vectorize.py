@@ -62,9 +62,10 @@ def passage_rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, An
 
 def _reusable(settings: Settings, engine: Engine, previous: Previous | None) -> bool:
     """qdrant-client local mode: copy the previous build's store and patch it in place.
-    qdrant-edge preallocates ~95 MB of chunk files per collection, so copying them costs more
-    than writing every point afresh from the embedding cache (~1 s vs ~0.1 s for the site
-    corpus): edge stores are always rebuilt, without re-encoding anything."""
+    qdrant-edge's chunk files are sparse, preallocated 32 MB each; a copy writes them out in
+    full (~95 MB per collection), which costs more than writing every point afresh from the
+    embedding cache (~1 s vs ~0.1 s for the site corpus): edge stores are always rebuilt,
+    without re-encoding anything."""
     if previous is None or engine in ("server", "edge"):
         return False
     m = previous.manifest
