@@ -7,21 +7,15 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from principles.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, running_server
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "test-output" / "screenshots"
@@ -29,17 +23,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def host_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A static 'website' on its own loopback origin, where the widget is embedded."""
     root = tmp_path_factory.mktemp("host-site")
-    port = _free_port()
+    port = free_port()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -50,26 +38,9 @@ def host_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 
 @pytest.fixture(scope="module")
 def api_server(corpus_settings: Settings, host_origin: tuple[str, Path]) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "PRINCIPLES_CORS_ORIGINS": json.dumps([host_origin[0]])}
-    proc = subprocess.Popen([sys.executable, "-m", "principles.cli", "serve", "--index",
-                             str(corpus_settings.index_dir), "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("principles serve did not start")
-    yield base
-    proc.terminate()
-    proc.wait(10)
+    with running_server(corpus_settings.index_dir,
+                        PRINCIPLES_CORS_ORIGINS=json.dumps([host_origin[0]])) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +133,7 @@ def test_widget_renders_nothing_when_the_api_fails(browser: object, host_origin:
 
     assert isinstance(browser, Browser)
     origin, root = host_origin
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     (root / "broken.html").write_text(
         "<!doctype html><html lang=en><body><p>Before.</p>"
         f'<principles-related api="{dead}" page="/tags/flow/"></principles-related>'

@@ -8,17 +8,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from principles.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, running_server
 
 pytestmark = pytest.mark.slow
 SECONDS = int(os.environ.get("PRINCIPLES_LOAD_SECONDS", "60"))
@@ -41,27 +37,8 @@ end
 
 @pytest.fixture(scope="module")
 def server(corpus_settings: Settings) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "principles.cli", "serve", "--index",
-                             str(corpus_settings.index_dir), "--port", str(port)],
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("principles serve did not start")
-    yield base
-    proc.terminate()
-    proc.wait(10)
+    with running_server(corpus_settings.index_dir) as base:
+        yield base
 
 
 def test_64_clients_for_60_seconds(server: str, tmp_path: object) -> None:

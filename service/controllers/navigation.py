@@ -28,7 +28,7 @@ from ontology.vocab import TAXONOMY_KINDS
 from principles.paths import slugify
 from service.errors import InvalidParameter, NotFound
 from service.index import IndexView
-from service.models import TermRef
+from service.models import PageResult, TermRef
 
 MIN_DEPTH = 1
 MAX_DEPTH = 3
@@ -59,15 +59,6 @@ class TermList:
 
 
 @dataclass
-class TermPage:
-    id: str
-    title: str
-    url: str
-    type: str
-    score: float
-
-
-@dataclass
 class TermDetail:
     id: str
     kind: str
@@ -80,7 +71,7 @@ class TermDetail:
     broader: list[TermRef] = field(default_factory=list)
     narrower: list[TermRef] = field(default_factory=list)
     related: list[TermRef] = field(default_factory=list)
-    pages: list[TermPage] = field(default_factory=list)
+    pages: list[PageResult] = field(default_factory=list)
 
 
 @dataclass
@@ -144,7 +135,7 @@ class PathDTO(DataclassDTO[PathView]):
 @dataclass
 class _Navigation:
     terms: dict[str, TermSummary]
-    term_pages: dict[str, list[TermPage]]
+    term_pages: dict[str, list[PageResult]]
     narrower: dict[str, list[str]]
     related: dict[str, list[str]]
     graph: nx.MultiDiGraph       # the ingest graph without hidden pages
@@ -195,10 +186,10 @@ def _build(index: IndexView) -> _Navigation:
         related[key] = [r for i, r in enumerate(both) if r not in close and r not in both[:i]]
         narrower[key].sort(key=lambda k: _label_order(terms, k))
 
-    term_pages: dict[str, list[TermPage]] = {}
+    term_pages: dict[str, list[PageResult]] = {}
     for key, pages in users.items():
         kind = key.split("/", 1)[0]
-        rows = [TermPage(id=p["id"], title=p["title"], url=p["url"], type=p["type"],
+        rows = [PageResult(id=p["id"], title=p["title"], url=p["url"], type=p["type"],
                          score=round(1.0 / max(1, len(p["terms"].get(kind, []))), 4))
                 for p in pages]
         rows.sort(key=lambda r: (-r.score, r.title.casefold(), r.id))
@@ -435,5 +426,5 @@ async def get_path(
 NAVIGATION_HANDLERS = [list_terms, get_term, get_path]
 
 __all__ = ["NAVIGATION_HANDLERS", "GraphEdge", "GraphNode", "NeighboursView", "PathHop", "PathView",
-           "TermDetail", "TermList", "TermPage", "TermSummary", "find_path", "find_term",
+           "TermDetail", "TermList", "TermSummary", "find_path", "find_term",
            "navigation", "neighbours"]
