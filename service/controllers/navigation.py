@@ -59,14 +59,7 @@ class TermList:
 
 
 @dataclass
-class TermDetail:
-    id: str
-    kind: str
-    slug: str
-    label: str
-    count: int
-    page: str | None
-    generated: bool
+class TermDetail(TermSummary):
     alt_labels: list[str] = field(default_factory=list)
     broader: list[TermRef] = field(default_factory=list)
     narrower: list[TermRef] = field(default_factory=list)
