@@ -6,9 +6,10 @@ not encoded (50k pages would take ~1 h on this machine's model): each page's vec
 tags' topic directions plus noise, so related and search still have structure to find.
 Each size runs in its own process, so RSS is that size's alone.
 
-Prints ingest seconds, index size, /v1/search and /v1/related p50/p99 (in-process ASGI
-client), a typical SPARQL query (pages sharing >= 2 tags with one page) on pyoxigraph, and
-RSS after serving, with growth factors against the first size.
+Prints ingest seconds, index size on disk, /v1/search and /v1/related p50/p99 (in-process
+ASGI client), a typical SPARQL query (pages sharing >= 2 tags with one page) on pyoxigraph,
+and the API process's peak RSS (served from a fresh process, so ingest's memory is not
+counted), with growth factors against the first size.
 Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,50000] [--requests 200]
 """
 
@@ -96,51 +97,66 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def one(size: int, requests: int) -> dict[str, Any]:
+def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
+    """Serve a built index in this (fresh) process: latencies, SPARQL time, peak RSS."""
     import pyoxigraph
     from litestar.testing import TestClient
 
-    from ingest.pipeline import ingest
+    from principles.index import IndexLayout
     from principles.settings import Settings
     from service.app import create_app
 
     encoder = SyntheticEncoder()
+    settings = Settings(index_dir=index, model="synthetic", query_encoder="torch")
+    app = create_app(settings, encoder=encoder)
+    rng = np.random.default_rng(3)
+    ids = [f"resources/articles/{i // 1000:03d}/page-{i}" for i in rng.integers(0, size, 50)]
+    timings: dict[str, list[float]] = {"search": [], "related": []}
+    with TestClient(app) as client:
+        for n in range(requests):
+            for name, url, params in (
+                    ("search", "/v1/search", {"q": f"topic{int(rng.integers(TAGS))} word{n}"}),
+                    ("related", "/v1/related", {"page": ids[n % len(ids)]})):
+                begin = time.perf_counter()
+                response = client.get(url, params=params)
+                timings[name].append((time.perf_counter() - begin) * 1000)
+                assert response.status_code == 200, response.text
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    build = IndexLayout(index).current_build()
+    assert build is not None
+    store = pyoxigraph.Store()
+    store.bulk_load(path=str(build / "graph.nt"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    sparql = []
+    for page_id in ids[:20]:
+        begin = time.perf_counter()
+        list(store.query(SHARED_TAGS_QUERY % page_id))  # type: ignore[arg-type]
+        sparql.append((time.perf_counter() - begin) * 1000)
+    return {"search": percentiles(timings["search"]), "related": percentiles(timings["related"]),
+            "sparql": percentiles(sparql), "rss_mb": rss_mb}
+
+
+def one(size: int, requests: int) -> dict[str, Any]:
+    """Ingest in this process, then serve in a fresh one, so RSS is the server's alone
+    (peak of the API process; the SPARQL query workers are separate processes)."""
+    from ingest.pipeline import ingest
+    from principles.settings import Settings
+
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         generate(corpus, size)
         settings = Settings(corpus_dir=corpus, index_dir=index, model="synthetic",
                             query_encoder="torch")
         start = time.perf_counter()
-        result = ingest(settings, encoder=encoder)  # type: ignore[arg-type]
+        result = ingest(settings, encoder=SyntheticEncoder())  # type: ignore[arg-type]
         ingest_s = time.perf_counter() - start
         assert result.build is not None and result.manifest is not None
-        size_mb = sum(f.stat().st_size for f in result.build.rglob("*") if f.is_file()) / 1e6
-        app = create_app(settings, encoder=encoder)  # type: ignore[arg-type]
-        rng = np.random.default_rng(3)
-        ids = [f"resources/articles/{i // 1000:03d}/page-{i}" for i in rng.integers(0, size, 50)]
-        timings: dict[str, list[float]] = {"search": [], "related": []}
-        with TestClient(app) as client:
-            for n in range(requests):
-                for name, url, params in (
-                        ("search", "/v1/search", {"q": f"topic{int(rng.integers(TAGS))} word{n}"}),
-                        ("related", "/v1/related", {"page": ids[n % len(ids)]})):
-                    begin = time.perf_counter()
-                    response = client.get(url, params=params)
-                    timings[name].append((time.perf_counter() - begin) * 1000)
-                    assert response.status_code == 200, response.text
-            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        store = pyoxigraph.Store()
-        store.bulk_load(path=str(result.build / "graph.nt"), format=pyoxigraph.RdfFormat.N_TRIPLES)
-        sparql = []
-        for page_id in ids[:20]:
-            begin = time.perf_counter()
-            list(store.query(SHARED_TAGS_QUERY % page_id))
-            sparql.append((time.perf_counter() - begin) * 1000)
+        size_mb = sum(f.stat().st_blocks * 512 for f in result.build.rglob("*") if f.is_file()) / 1e6
+        out = subprocess.run([sys.executable, __file__, "--serve-one", str(index), str(size),
+                              "--requests", str(requests)], capture_output=True, text=True, check=True)
+        served = json.loads(out.stdout.strip().splitlines()[-1])
         return {"pages": result.manifest.counts["pages"], "triples": result.manifest.counts["triples"],
                 "vectors": result.manifest.counts["vectors"], "ingest_s": ingest_s,
-                "timings": result.timings, "size_mb": size_mb,
-                "search": percentiles(timings["search"]), "related": percentiles(timings["related"]),
-                "sparql": percentiles(sparql), "rss_mb": rss_mb}
+                "timings": result.timings, "size_mb": size_mb, **served}
 
 
 def main() -> None:
@@ -148,7 +164,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_one:
+        print(json.dumps(serve_one(Path(args.serve_one[0]), int(args.serve_one[1]), args.requests)))
+        return
     if args.one:
         print(json.dumps(one(args.one, args.requests)))
         return

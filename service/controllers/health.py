@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
 
 from service.index import IndexView
 from service.models import Health
 
 
 @get("/health", operation_id="health", summary="Service and index status", tags=["meta"])
-async def health(index: IndexView) -> Health:
+async def health(index: NamedDependency[IndexView]) -> Health:
     manifest = index.manifest
     return Health(
         status="ok", index_version=index.version, pages=len(index.pages),

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import networkx as nx
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.dto import DataclassDTO, DTOConfig
 from litestar.params import PathParameter, QueryParameter
 
@@ -279,7 +280,7 @@ def explain(kind: str, source: GraphNode, target: GraphNode, score: float | None
                  "kind, then count (highest first), then label.",
      tags=NAVIGATION_TAGS)
 async def list_terms(
-    index: IndexView,
+    index: NamedDependency[IndexView],
     kind: Annotated[str | None, QueryParameter(
         description="Only this taxonomy: concepts, categories or tags")] = None,
 ) -> TermList:
@@ -321,7 +322,7 @@ def find_term(index: IndexView, kind: str, slug: str) -> str:
                  "then title.",
      tags=NAVIGATION_TAGS)
 async def get_term(
-    index: IndexView,
+    index: NamedDependency[IndexView],
     kind: Annotated[str, PathParameter(description="Taxonomy: concepts, categories or tags")],
     slug: Annotated[str, PathParameter(description="Term slug (flow) or label (Flow)")],
 ) -> TermDetail:
@@ -409,7 +410,7 @@ def find_path(index: IndexView, source: str, target: str) -> PathView:
                  "pages are never on the path.",
      tags=NAVIGATION_TAGS, return_dto=PathDTO)
 async def get_path(
-    index: IndexView,
+    index: NamedDependency[IndexView],
     source: Annotated[str, QueryParameter(name="from", description="Start page: id, url or alias")],
     target: Annotated[str, QueryParameter(name="to", description="End page: id, url or alias")],
 ) -> PathView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
@@ -57,7 +58,7 @@ class PagesController(Controller):
                      "graph (same as the `neighbours` operation).",
          responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
     async def get_page(
-        self, request: Request[Any, Any, Any], index: IndexView,
+        self, request: Request[Any, Any, Any], index: NamedDependency[IndexView],
         ref: str = Parameter(description="Page id (tags/customer-focus), url or alias"),
         depth: Annotated[int, Parameter(description="Only for /neighbours")] = 1,
     ) -> Response[Any]:
@@ -72,7 +73,7 @@ class PagesController(Controller):
 @get("/v1/neighbours", operation_id="neighbours", tags=["navigation"],
      summary="A page's neighbourhood: the networkx ego graph (nodes, edges, edge kinds)")
 async def page_neighbours(
-    index: IndexView,
+    index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     depth: Annotated[int, Parameter(description="Hops from the page, 1 to 3")] = 1,
 ) -> NeighboursView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from service.controllers.pages import require_page
@@ -29,7 +30,7 @@ def _term(index: IndexView, key: str) -> TermRef:
      description="Hybrid: shared concepts, categories and tags weighted by rarity, fused with "
                  "page and passage embedding similarity. Each result says why (`reasons`).")
 async def related(
-    index: IndexView,
+    index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
     type: Annotated[str | None, Parameter(description="Only pages of this type")] = None,

@@ -6,7 +6,8 @@ import difflib
 from typing import Annotated, Any
 
 from litestar import Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, Parameter
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
 
 from principles.paths import normalise_site_path
@@ -47,7 +48,7 @@ def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
 @get("/v1/resolve", operation_id="resolve", tags=["aliases"], summary="Resolve an old or current path",
      description="Normalises case, slashes, query, fragment, percent-encoding and index.html, then "
                  "finds the page by url or alias. 404 answers carry near-miss `suggestions`.")
-async def resolve(index: IndexView,
+async def resolve(index: NamedDependency[IndexView],
                   path: Annotated[str, Parameter(description="Site path or full URL")]) -> Resolution:
     normalised, matched, page = resolve_path(index, path)
     return Resolution(path=path, normalised=normalised, matched=matched, page=page_result(page))
@@ -55,7 +56,7 @@ async def resolve(index: IndexView,
 
 @get("/v1/aliases/conflicts", operation_id="aliasConflicts", tags=["aliases"],
      summary="Aliases claimed by more than one page, and the rule that picks the winner")
-async def alias_conflicts(index: IndexView) -> AliasConflicts:
+async def alias_conflicts(index: NamedDependency[IndexView]) -> AliasConflicts:
     results = [AliasConflict(alias=c["alias"], winner=page_result(index.pages[c["winner"]]),
                              claimants=[page_result(index.pages[p]) for p in c["claimants"]])
                for c in index.alias_conflicts]
@@ -66,7 +67,7 @@ async def alias_conflicts(index: IndexView) -> AliasConflicts:
      summary="301 to the canonical url of an old path",
      description="The Location is always site-relative: it is the stored canonical url, which "
                  "always starts with exactly one '/'.")
-async def redirect(index: IndexView, path: str) -> Response[None]:
+async def redirect(index: NamedDependency[IndexView], path: FromPath[str]) -> Response[None]:
     _, _, page = resolve_path(index, path)
     location = "/" + page["url"].lstrip("/\\")
     return Response(None, status_code=HTTP_301_MOVED_PERMANENTLY, headers={"Location": location})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
 
 from service.errors import InvalidParameter
 from service.index import IndexView
@@ -20,14 +21,14 @@ MAX_QUERY = 500
                  "reciprocal rank fusion; `snippet` is the best passage with query terms in "
                  "`<mark>` (HTML-escaped).")
 async def search(
-    index: IndexView,
-    engine: SearchEngine,
+    index: NamedDependency[IndexView],
+    engine: NamedDependency[SearchEngine],
     q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
     limit: Annotated[int, Parameter(ge=1, le=50)] = 10,
     type: Annotated[str | None, Parameter(description="Page type, e.g. article, tag")] = None,
     tag: Annotated[list[str] | None, Parameter(description="Tag slug(s); all must match")] = None,
     category: Annotated[list[str] | None, Parameter(description="Category slug(s))")] = None,
-    mode: Mode = "hybrid",
+    mode: FromQuery[Mode] = "hybrid",
 ) -> SearchResponse:
     query = q.strip()
     if not query:
