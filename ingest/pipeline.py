@@ -36,6 +36,8 @@ from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
+from principles.related_store import FILE as RELATED_FILE
+from principles.related_store import write_related
 from principles.settings import Settings
 from principles.stores import engine_for
 from principles.vectors import open_server
@@ -156,7 +158,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         build_sparse(pages, settings).save(staging)
         write_rdf(graph, staging)
         write_network(build_network(pages, terms, related), staging / "graph.json")
-        _write_json(staging / "related.json", related)
+        write_related(staging / RELATED_FILE, [p.id for p in pages], related)
         # [overlap] ingest-time overlap artefacts are written here
         from ingest.overlap_build import write_overlap
         counts.update(write_overlap(settings, staging, pages, written, previous_build, timings))

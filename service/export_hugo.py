@@ -57,7 +57,7 @@ def entry_id(page: dict[str, Any], kind: str, entry_type: str) -> str:
 def related_entries(index: IndexView, page_id: str, generated: str) -> list[dict[str, Any]]:
     per_type: Counter[str] = Counter()
     out: list[dict[str, Any]] = []
-    for row in index.related.get(page_id, []):
+    for row in index.related.rows(page_id):
         target = index.pages[row["id"]]
         classified = entry_kind_and_type(target)
         if classified is None or not index.visible(target):

@@ -12,6 +12,8 @@ import networkx as nx
 from principles.embedder import resolve_model_path
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.paths import normalise_site_path
+from principles.related_store import FILE as RELATED_FILE
+from principles.related_store import RelatedTable
 from principles.settings import Settings
 from service.guards import check_reference
 
@@ -58,8 +60,7 @@ class IndexView:
         self.paths: dict[str, str] = aliases["paths"]
         self.alias_rule: str = aliases["rule"]
         self.alias_conflicts: list[dict[str, Any]] = aliases["conflicts"]
-        self.related: dict[str, list[dict[str, Any]]] = json.loads(
-            (build / "related.json").read_text("utf-8"))
+        self.related = RelatedTable(build / RELATED_FILE)
         self.network = read_network(build / "graph.json")
 
     @property

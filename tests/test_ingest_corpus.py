@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pyshacl import validate
@@ -141,3 +142,18 @@ def _terms(result: IngestResult) -> dict[str, dict[str, Any]]:
     assert result.build is not None
     rows = json.loads((result.build / "terms.json").read_text("utf-8"))
     return {f"{t['kind']}/{t['slug']}": t for t in rows}
+
+
+def test_related_rows_round_trip(corpus_ingest: IngestResult, tmp_path: Path) -> None:
+    from principles.related_store import RelatedTable, write_related
+
+    assert corpus_ingest.build is not None
+    table = RelatedTable(corpus_ingest.build / "related.npz")
+    rows = table.rows("resources/articles/limit-work-in-progress")
+    assert 5 < len(rows) <= 40 and rows == sorted(rows, key=lambda r: -r["score"])
+    assert set(rows[0]) == {"id", "score", "graph", "dense", "passage", "pair", "shared"}
+    assert table.rows("no/such/page") == []
+    original = {"a": [{"id": "b", "score": 0.5, "graph": 0.25, "dense": 0.125, "passage": 0.75,
+                       "pair": [1, 2], "shared": ["tags/x", "tags/y"]}], "b": []}
+    write_related(tmp_path / "r.npz", ["a", "b"], original)
+    assert RelatedTable(tmp_path / "r.npz").rows("a") == original["a"]

@@ -37,7 +37,7 @@ async def related(
 ) -> RelatedResponse:
     source = require_page(index, page)
     results = []
-    for row in index.related.get(source["id"], []):
+    for row in index.related.rows(source["id"]):
         target = index.pages[row["id"]]
         if not index.visible(target) or (type and target["type"] != type):
             continue
