@@ -162,7 +162,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         # [overlap] ingest-time overlap artefacts are written here
         from ingest.overlap_build import write_overlap
         counts.update(write_overlap(settings, staging, pages, written, previous_build, timings))
-        _write_json(staging / "pages.json", [_page_record(p, settings) for p in pages])
+        _write_json(staging / "pages.json", [_page_record(p, settings, hashes[p.id]) for p in pages])
         _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
         _write_json(staging / "aliases.json", {
             "rule": WINNER_RULE, "paths": alias_table,
@@ -204,12 +204,12 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     return IngestResult(final, manifest, report, timings=timings)
 
 
-def _page_record(page: Page, settings: Settings) -> dict[str, Any]:
+def _page_record(page: Page, settings: Settings, content_hash: str) -> dict[str, Any]:
     record = {f.name: getattr(page, f.name) for f in fields(page) if f.name != "passage_cache"}
     record["taxonomy"] = list(page.taxonomy) if page.taxonomy else None
     record["passages"] = [[p.start, p.end] for p in
                           page_passages(page, settings.passage_words, settings.passage_overlap)]
-    record["hash"] = page.content_hash()
+    record["hash"] = content_hash
     return record
 
 

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
 from ingest.pages import Page
 from ingest.related import PageVectors
-from principles.embedder import Encoder, Vectors
+from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import SparseIndex
@@ -121,14 +121,13 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     finally:
         store.close()
 
-    def vector(text: str) -> Vectors:
-        return cache.vectors[text_key(settings.model, text)]
-
+    page_keys = [text_key(settings.model, page_text(p)) for p in pages]
+    passage_keys = [[text_key(settings.model, r[2]) for r in rows[p.id]] for p in pages]
     all_vectors = PageVectors(
-        page=np.stack([vector(page_text(p)) for p in pages]).astype(np.float32),
-        passages=[np.stack([vector(r[2]) for r in rows[p.id]]).astype(np.float32) for p in pages])
-    all_texts = [page_text(p) for p in pages] + [r[2] for p in pages for r in rows[p.id]]
-    cache.save(staging, {text_key(settings.model, t) for t in all_texts})
+        page=np.stack([cache.vectors[k] for k in page_keys]).astype(np.float32),
+        passages=[np.stack([cache.vectors[k] for k in keys]).astype(np.float32)
+                  for keys in passage_keys])
+    cache.save(staging, set(page_keys).union(*passage_keys))
     passages = sum(len(r) for r in rows.values())
     counts = {"page_vectors": len(pages), "passage_vectors": passages,
               "vectors": len(pages) + passages, "changed_pages": len(changed),

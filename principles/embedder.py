@@ -80,10 +80,6 @@ class Encoder:
         assert dim is not None
         return int(dim)
 
-    @property
-    def max_tokens(self) -> int:
-        return int(self.model.max_seq_length or 0)
-
     def encode_query(self, text: str) -> Vectors:
         """One short text, the lean way: tokenize and forward under inference mode, skipping
         `encode()`'s batching and sorting (~2 ms of its ~10 ms here). Same vector (cosine 1.0)."""
