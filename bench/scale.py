@@ -99,6 +99,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
     """Serve a built index in this (fresh) process: latencies, SPARQL time, peak RSS."""
+    import logging
+
     import pyoxigraph
     from litestar.testing import TestClient
 
@@ -106,6 +108,7 @@ def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
     from principles.settings import Settings
     from service.app import create_app
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     encoder = SyntheticEncoder()
     settings = Settings(index_dir=index, model="synthetic", query_encoder="torch")
     app = create_app(settings, encoder=encoder)
@@ -152,7 +155,8 @@ def one(size: int, requests: int) -> dict[str, Any]:
         assert result.build is not None and result.manifest is not None
         size_mb = sum(f.stat().st_blocks * 512 for f in result.build.rglob("*") if f.is_file()) / 1e6
         out = subprocess.run([sys.executable, __file__, "--serve-one", str(index), str(size),
-                              "--requests", str(requests)], capture_output=True, text=True, check=True)
+                              "--requests", str(requests)], stdout=subprocess.PIPE, text=True,
+                             check=True)  # stderr passes through: a failure shows its traceback
         served = json.loads(out.stdout.strip().splitlines()[-1])
         return {"pages": result.manifest.counts["pages"], "triples": result.manifest.counts["triples"],
                 "vectors": result.manifest.counts["vectors"], "ingest_s": ingest_s,
@@ -175,7 +179,7 @@ def main() -> None:
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests",
-                              str(args.requests)], capture_output=True, text=True, check=True)
+                              str(args.requests)], stdout=subprocess.PIPE, text=True, check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"done {size}: ingest {rows[-1]['ingest_s']:.0f} s  {rows[-1]['timings']}", flush=True)
     base = rows[0]

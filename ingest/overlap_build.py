@@ -20,7 +20,7 @@ from principles.overlap import artefacts
 from principles.overlap.pairs import CorpusVectors, corpus_pairs
 from principles.overlap.shingles import Signatures
 from principles.settings import Settings
-from principles.stores import open_store
+from principles.stores import open_store, tuning_of
 
 
 def write_overlap(settings: Settings, staging: Path, pages: list[Page], written: VectorBuild,
@@ -37,7 +37,8 @@ def write_overlap(settings: Settings, staging: Path, pages: list[Page], written:
         lengths=[[len(x.text.split()) for x in
                   page_passages(p, settings.passage_words, settings.passage_overlap)] for p in pages],
         terms=[set(term_keys(p)) for p in pages])
-    store = open_store(written.engine, staging, settings.qdrant_url, settings.qdrant_api_key)
+    store = open_store(written.engine, staging, settings.qdrant_url, settings.qdrant_api_key,
+                       tuning_of(settings))
     try:
         artefact = corpus_pairs(vectors, store, written.collections["pages"], signatures,
                                 settings.overlap_candidates)

@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -192,8 +193,13 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         (staging / ".pid").unlink()
         final = layout.publish(staging, build_id)
     except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)  # a full disk gets its space back now
         raise IngestError(f"writing the index build {staging} failed: {exc.strerror or exc}; "
-                          "the previous index is unchanged") from exc
+                          "the previous index is unchanged. Free disk space (or make the "
+                          "folder writable) and run ingest again") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     # [sparql] remote mode: load the published graph into the external store here
     if settings.sparql_url:
         from ingest.sparql_load import publish_remote

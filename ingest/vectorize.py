@@ -24,7 +24,7 @@ from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import SparseIndex
-from principles.stores import FOLDERS, Engine, engine_for, open_store
+from principles.stores import FOLDERS, Engine, engine_for, open_store, tuning_of
 from principles.vectors import QdrantStore
 
 
@@ -101,7 +101,8 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
     if reuse and previous:
         shutil.copytree(previous.build / FOLDERS[engine], staging / FOLDERS[engine])
-    store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key)
+    store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key,
+                       tuning_of(settings))
     try:
         if not reuse:
             store.create(collections["pages"], dimension)
@@ -118,6 +119,8 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
                      [r[1] for r in changed_rows])
         if isinstance(store, QdrantStore) and engine == "server":
             store.index_payload_fields(collections.values())
+        for name in collections.values():
+            store.finish(name)
     finally:
         store.close()
 

@@ -186,7 +186,7 @@ def _check_draft(settings: Settings, view: Any, text: str, title: str | None, ta
     from principles.overlap import artefacts
     from principles.overlap.draft import parse_draft
     from principles.overlap.finder import OverlapFinder
-    from principles.stores import open_store
+    from principles.stores import open_store, tuning_of
 
     chunks = view.manifest.chunking or {"passage_words": settings.passage_words,
                                         "passage_overlap": settings.passage_overlap}
@@ -194,7 +194,8 @@ def _check_draft(settings: Settings, view: Any, text: str, title: str | None, ta
                          passage_overlap=chunks["passage_overlap"],
                          max_words=settings.overlap_max_draft_words)
     store = open_store(view.manifest.engine, view.build,
-                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
+                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
+                      tuning_of(settings))
     try:
         finder = OverlapFinder(view.pages, view.terms, store, view.manifest.collections,
                                artefacts.load_signatures(view.build),

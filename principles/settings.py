@@ -29,6 +29,17 @@ class Settings(BaseSettings):
         "edge", description="Embedded vector engine when no Qdrant URL is set: qdrant-edge "
         "(in-process Rust engine, default) or qdrant-client local mode.")
     qdrant_api_key: str | None = Field(None, description="API key for the Qdrant server.")
+    qdrant_on_disk: bool = Field(
+        False, description="Qdrant server: keep vectors on disk (memory-mapped), not in RAM.")
+    qdrant_shards: int = Field(1, ge=1, le=64, description="Qdrant server/cluster: shards per "
+                               "collection (spread over the cluster's nodes).")
+    qdrant_replicas: int = Field(1, ge=1, le=8, description="Qdrant cluster: copies of each shard.")
+    hnsw_m: int = Field(16, ge=4, le=128, description="HNSW links per vector (bench/hnsw.py).")
+    hnsw_ef_construct: int = Field(
+        100, ge=4, le=1000, description="HNSW candidate list while building the graph.")
+    hnsw_ef: int = Field(
+        128, ge=4, le=4096, description="HNSW candidate list per search: higher = better recall, "
+        "slower (collections under ~6,600 vectors are searched exactly regardless).")
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model: a name, a local path, or the packaged default.",

@@ -1,8 +1,10 @@
-"""The one interface every vector read and write goes through, with its Qdrant backends.
+"""The one interface every vector read and write goes through, with its qdrant-client backend.
 
-`EmbeddedStore` keeps the collections inside the index build folder (qdrant-client local
-mode); `ServerStore` talks to a Qdrant server or cluster. Both are the same class of
-object to callers, so the engine can be swapped (e.g. for qdrant-edge) behind it.
+`QdrantStore` is qdrant-client either in local mode (collections inside the index build
+folder) or talking to a Qdrant server or cluster; `vectors_edge.EdgeStore` (qdrant-edge, the
+embedded default) is the same kind of object to callers. `Tuning` carries the index settings
+(HNSW, on-disk vectors, shards, replicas) every backend applies as far as it has them.
+A server that cannot be reached raises `StoreUnavailable`, which serve answers with 503.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from principles.embedder import Vectors
 
@@ -36,6 +39,25 @@ Where = Sequence[tuple[str, Any]]
 """Conditions that must all hold: (payload field, value); a list value matches any item."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The vector store (a Qdrant server) cannot be reached or failed; retrying may succeed."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How collections are indexed and searched. Defaults measured by bench/hnsw.py."""
+
+    m: int = 16
+    ef_construct: int = 100
+    ef: int = 128
+    on_disk: bool = False
+    shards: int = 1
+    replicas: int = 1
+
+
+DEFAULT_TUNING = Tuning()
+
+
 class VectorStore(Protocol):
     def create(self, collection: str, dimension: int) -> None: ...
     def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
@@ -45,6 +67,9 @@ class VectorStore(Protocol):
         """Nearest points; `fields` limits the payload returned (all when None)."""
         ...
     def count(self, collection: str) -> int: ...
+    def finish(self, collection: str) -> None:
+        """All points are written: build the search index now (ingest calls this once)."""
+        ...
     def drop(self, collection: str) -> None: ...
     def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None: ...
     def collections(self) -> list[str]: ...
@@ -52,20 +77,24 @@ class VectorStore(Protocol):
 
 
 class QdrantStore:
-    """VectorStore on qdrant-client."""
+    """VectorStore on qdrant-client (local mode or a server/cluster)."""
 
-    def __init__(self, client: QdrantClient, *, on_disk: bool = False) -> None:
+    def __init__(self, client: QdrantClient, tuning: Tuning = DEFAULT_TUNING, *,
+                 where: str = "local") -> None:
         self.client = client
-        self.on_disk = on_disk
+        self.tuning = tuning
+        self.where = where
 
     def create(self, collection: str, dimension: int) -> None:
+        t = self.tuning
         if self.client.collection_exists(collection):
             self.client.delete_collection(collection)
         self.client.create_collection(
             collection,
             vectors_config=models.VectorParams(
-                size=dimension, distance=models.Distance.COSINE, on_disk=self.on_disk or None
-            ),
+                size=dimension, distance=models.Distance.COSINE, on_disk=t.on_disk or None),
+            hnsw_config=models.HnswConfigDiff(m=t.m, ef_construct=t.ef_construct),
+            shard_number=t.shards, replication_factor=t.replicas,
         )
 
     def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
@@ -79,14 +108,28 @@ class QdrantStore:
 
     def search(self, collection: str, vector: Vectors, limit: int,
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
-        response = self.client.query_points(
-            collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
-            query_filter=_filter(where), with_payload=list(fields) if fields else True,
-        )
+        try:
+            response = self.client.query_points(
+                collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
+                query_filter=_filter(where), with_payload=list(fields) if fields else True,
+                search_params=models.SearchParams(hnsw_ef=self.tuning.ef),
+            )
+        except ResponseHandlingException as exc:  # connection refused, reset, timed out
+            raise StoreUnavailable(f"the Qdrant server at {self.where} is not reachable: "
+                                   f"{exc.source or exc}") from exc
+        except UnexpectedResponse as exc:
+            if exc.status_code is not None and exc.status_code < 500:
+                raise
+            raise StoreUnavailable(f"the Qdrant server at {self.where} answered "
+                                   f"{exc.status_code}") from exc
         return [Hit(float(p.score), dict(p.payload or {})) for p in response.points]
 
     def count(self, collection: str) -> int:
         return int(self.client.count(collection, exact=True).count)
+
+    def finish(self, collection: str) -> None:
+        """Nothing to do: local mode scans, a server indexes in the background (and answers
+        meanwhile from the unindexed segments)."""
 
     def drop(self, collection: str) -> None:
         if self.client.collection_exists(collection):
@@ -128,12 +171,13 @@ def _filter(where: Where | None) -> models.Filter | None:
     return models.Filter(must=must)
 
 
-def open_embedded(path: Path) -> QdrantStore:
+def open_embedded(path: Path, tuning: Tuning = DEFAULT_TUNING) -> QdrantStore:
     path.mkdir(parents=True, exist_ok=True)
-    return QdrantStore(QdrantClient(path=str(path)))
+    return QdrantStore(QdrantClient(path=str(path)), tuning)
 
 
-def open_server(url: str, api_key: str | None, *, timeout: int = 10) -> QdrantStore:
-    return QdrantStore(QdrantClient(url=url, api_key=api_key, timeout=timeout), on_disk=True)
+def open_server(url: str, api_key: str | None, tuning: Tuning = DEFAULT_TUNING, *,
+                timeout: int = 10) -> QdrantStore:
+    return QdrantStore(QdrantClient(url=url, api_key=api_key, timeout=timeout), tuning, where=url)
 
 

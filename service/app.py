@@ -16,7 +16,7 @@ from principles.embedder import Encoder, QueryEncoder
 from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings
 from principles.sparse import SparseIndex
-from principles.stores import open_store
+from principles.stores import open_store, tuning_of
 from principles.vectors import VectorStore
 from service.caching import caching_middleware
 from service.controllers.health import health
@@ -37,7 +37,8 @@ from service.search import SearchEngine
 def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
     """The build's vector store; in server mode the URL from Settings wins over the manifest's."""
     return open_store(view.manifest.engine, view.build,
-                      settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key)
+                      settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
+                      tuning_of(settings))
 
 
 def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:

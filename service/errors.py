@@ -11,6 +11,7 @@
     +-- QueryRefused             403  SPARQL update, SERVICE or an unknown graph (read-only, no fetches)
     +-- QueryTooLong             413  a SPARQL query longer than the limit
     +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
+principles.vectors.StoreUnavailable (a Qdrant server unreachable) is answered as Unavailable.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+
+from principles.vectors import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://principles.graph/problems/"
@@ -90,8 +93,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                    "the server failed to answer; the error was logged", request.url.path)
 
 
+def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
+    """A Qdrant server that went away: 503 now, answers again once it is back (no restart)."""
+    return handle_service_error(request, Unavailable(f"{exc}; retry shortly"))
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServiceError: handle_service_error,
+    StoreUnavailable: handle_store_unavailable,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

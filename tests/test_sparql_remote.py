@@ -45,24 +45,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:
+    """`oxigraph serve` on 127.0.0.1:port over `location`, returned once it answers."""
     binary = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
     assert binary, "the oxigraph server (dev dependency `oxigraph`) is not installed"
-    port = free_port()
-    proc = subprocess.Popen([binary, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
+    proc = subprocess.Popen([binary, "serve", "--location", str(location),
                              "--bind", f"127.0.0.1:{port}", "--timeout-s", "5"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=1).close()
-            break
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", timeout=1).close()
+            return proc
         except OSError:
             assert proc.poll() is None and time.monotonic() < deadline, "oxigraph did not start"
             time.sleep(0.1)
-    yield url
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    proc = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), port)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(10)
 
@@ -144,3 +148,39 @@ def test_next_ingest_switches_graphs_and_drops_pruned_ones(remote: dict[str, Any
     result = ingest(settings, encoder=encoder)
     assert result.build is not None and result.build != remote["build"]
     assert stored_builds(settings) == {result.build.name}
+
+
+def test_store_going_away_is_503_then_recovers_without_restart(tmp_path: Path,
+                                                               encoder: Encoder) -> None:
+    """The SPARQL store stops mid-run: /sparql answers 503 problem+json while the rest of the
+    API keeps serving; the store comes back on the same port and /sparql answers again from
+    the same app, no restart."""
+    port, location, corpus = free_port(), tmp_path / "store", tmp_path / "corpus"
+    for rel, text in PAGES.items():
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_text(text, "utf-8")
+    proc = start_oxigraph(location, port)
+    try:
+        settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index",
+                            sparql_url=f"http://127.0.0.1:{port}", sparql_timeout=2.0)
+        ingest(settings, encoder=encoder)
+        with TestClient(create_app(settings, encoder=encoder)) as client:
+            before = client.get("/sparql", params={"query": QUERIES[2]})
+            assert before.status_code == 200 and "queues" in before.text
+            proc.terminate()
+            proc.wait(10)
+            for _ in range(3):
+                down = client.get("/sparql", params={"query": QUERIES[2]})
+                assert down.status_code == 503, down.text
+                assert down.headers["content-type"].startswith("application/problem+json")
+                problem = down.json()
+                assert problem["status"] == 503 and "not reachable" in problem["detail"]
+                assert "Traceback" not in down.text
+            assert client.get("/v1/related", params={"page": "tags/flow"}).status_code == 200
+            assert client.get("/health").json()["status"] == "ok"
+            proc = start_oxigraph(location, port)
+            after = client.get("/sparql", params={"query": QUERIES[2]})
+            assert after.status_code == 200 and after.content == before.content
+    finally:
+        proc.terminate()
+        proc.wait(10)
