@@ -8,9 +8,10 @@ do in the real index: the hard case for HNSW. 300 held-out sentences and the
 56 judged queries are the queries; neither is in the collection. The reference is exact
 search (numpy dot products on the same normalised vectors). Each HNSW setting is built in
 qdrant-edge exactly as ingest builds it, then searched with and without a payload filter
-(a keyword field that keeps ~1/3 of the points), at several `hnsw_ef` values, and once with
-int8 scalar quantisation (rescored). Medians over all queries; the exact-search latency of
-the same shard (`SearchParams(exact=True)`) is the baseline the ratios are against.
+(a keyword field that keeps ~1/3 of the points), at several `hnsw_ef` values, once with
+ACORN filtered search and once with int8 scalar quantisation (rescored). Recall is the mean
+over all queries, latency the median; the exact-search latency of the same shard
+(`SearchParams(exact=True)`) is the baseline the ratios are against.
 Run: .venv/bin/python bench/hnsw.py [--limit N]
 """
 
@@ -30,6 +31,7 @@ from pathlib import Path
 import frontmatter
 import numpy as np
 from qdrant_edge import (
+    AcornSearchParams,
     Distance,
     EdgeConfig,
     EdgeOptimizersConfig,
@@ -89,7 +91,8 @@ def embeddings(texts: list[str], model: str) -> np.ndarray:
     key = hashlib.sha1(("\n".join(texts) + model).encode()).hexdigest()[:16]
     path = CACHE / f"hnsw-{key}.npy"
     if path.exists():
-        return np.load(path)
+        cached: np.ndarray = np.load(path)
+        return cached
     from principles.embedder import Encoder
 
     begin = time.perf_counter()
@@ -161,26 +164,26 @@ def main() -> None:
     print(f"{len(vectors)} real vectors ({', '.join(f.name for f in folders)}), "
           f"{len(queries)} queries (300 held-out sentences + {len(judged)} judged queries)")
     truth = {g: exact_top(vectors, queries, g) for g in (None, "a")}
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         plain, _ = build(Path(tmp) / "plain", vectors, None)
         exact_ms = {g: run(plain, queries, truth[g], g, SearchParams(exact=True))[1] for g in truth}
         plain.close()
         print(f"exact search: {exact_ms[None]:.2f} ms, filtered {exact_ms['a']:.2f} ms (baseline)\n")
-        print(f"{'m':>3}{'ef_c':>6}{'quant':>7}{'build s':>9}{'hnsw_ef':>9}{'recall@10':>11}"
+        print(f"{'m':>3}{'ef_c':>6}{'variant':>8}{'build s':>9}{'hnsw_ef':>9}{'recall@10':>11}"
               f"{'p50 ms':>8}{'vs exact':>9}{'filt recall':>13}{'filt p50':>10}")
-        for m, ef_construct, quantised in ((8, 100, False), (16, 100, False), (16, 200, False),
-                                           (32, 200, False), (16, 100, True)):
+        for m, ef_construct, variant in ((8, 100, "-"), (8, 200, "-"), (16, 100, "-"),
+                                         (16, 100, "acorn"), (16, 200, "-"), (32, 200, "-"),
+                                         (8, 100, "int8")):
             hnsw = HnswIndexConfig(m=m, ef_construct=ef_construct, full_scan_threshold=1)
-            shard, seconds = build(Path(tmp) / f"m{m}-{ef_construct}-{quantised}", vectors, hnsw,
-                                   quantised)
+            shard, seconds = build(Path(tmp) / f"m{m}-{ef_construct}-{variant}", vectors, hnsw,
+                                   quantised=variant == "int8")
             for ef in (16, 32, 64, 128, 256):
-                params = SearchParams(hnsw_ef=ef, quantization=QuantizationSearchParams(
-                    rescore=True) if quantised else None)
+                params = SearchParams(
+                    hnsw_ef=ef, acorn=AcornSearchParams(enable=True) if variant == "acorn" else None,
+                    quantization=QuantizationSearchParams(rescore=True) if variant == "int8" else None)
                 recall, ms = run(shard, queries, truth[None], None, params)
                 f_recall, f_ms = run(shard, queries, truth["a"], "a", params)
-                rows.append((m, ef_construct, quantised, ef, recall, ms, f_recall, f_ms))
-                print(f"{m:>3}{ef_construct:>6}{'int8' if quantised else '-':>7}{seconds:>9.1f}"
+                print(f"{m:>3}{ef_construct:>6}{variant:>8}{seconds:>9.1f}"
                       f"{ef:>9}{recall:>11.4f}{ms:>8.2f}{exact_ms[None] / ms:>8.1f}x"
                       f"{f_recall:>13.4f}{f_ms:>10.2f}", flush=True)
             shard.close()

@@ -138,14 +138,16 @@ def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
             "sparql": percentiles(sparql), "rss_mb": rss_mb}
 
 
-def one(size: int, requests: int) -> dict[str, Any]:
+def one(size: int, requests: int, keep: Path | None = None) -> dict[str, Any]:
     """Ingest in this process, then serve in a fresh one, so RSS is the server's alone
-    (peak of the API process; the SPARQL query workers are separate processes)."""
+    (peak of the API process; the SPARQL query workers are separate processes).
+    With `keep`, the corpus and index stay in `keep/<size>/` for profiling."""
     from ingest.pipeline import ingest
     from principles.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
+        folder = keep / str(size) if keep else Path(tmp)
+        corpus, index = folder / "corpus", folder / "index"
         generate(corpus, size)
         settings = Settings(corpus_dir=corpus, index_dir=index, model="synthetic",
                             query_encoder="torch")
@@ -167,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="keep each size's corpus and index here")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -174,12 +177,14 @@ def main() -> None:
         print(json.dumps(serve_one(Path(args.serve_one[0]), int(args.serve_one[1]), args.requests)))
         return
     if args.one:
-        print(json.dumps(one(args.one, args.requests)))
+        print(json.dumps(one(args.one, args.requests, args.keep)))
         return
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
+        keep = ["--keep", str(args.keep)] if args.keep else []
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests",
-                              str(args.requests)], stdout=subprocess.PIPE, text=True, check=True)
+                              str(args.requests), *keep], stdout=subprocess.PIPE, text=True,
+                             check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"done {size}: ingest {rows[-1]['ingest_s']:.0f} s  {rows[-1]['timings']}", flush=True)
     base = rows[0]

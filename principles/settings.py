@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     qdrant_shards: int = Field(1, ge=1, le=64, description="Qdrant server/cluster: shards per "
                                "collection (spread over the cluster's nodes).")
     qdrant_replicas: int = Field(1, ge=1, le=8, description="Qdrant cluster: copies of each shard.")
-    hnsw_m: int = Field(16, ge=4, le=128, description="HNSW links per vector (bench/hnsw.py).")
+    hnsw_m: int = Field(8, ge=4, le=128, description="HNSW links per vector (bench/hnsw.py).")
     hnsw_ef_construct: int = Field(
         100, ge=4, le=1000, description="HNSW candidate list while building the graph.")
     hnsw_ef: int = Field(

@@ -47,7 +47,7 @@ class StoreUnavailable(RuntimeError):
 class Tuning:
     """How collections are indexed and searched. Defaults measured by bench/hnsw.py."""
 
-    m: int = 16
+    m: int = 8
     ef_construct: int = 100
     ef: int = 128
     on_disk: bool = False

@@ -62,6 +62,12 @@ class IndexView:
         self.alias_conflicts: list[dict[str, Any]] = aliases["conflicts"]
         self.related = RelatedTable(build / RELATED_FILE)
         self.network = read_network(build / "graph.json")
+        # Pages this service never shows leave the graph once, here: navigation walks this
+        # graph as it is, instead of keeping a filtered copy (as much memory again).
+        self.network.remove_nodes_from([
+            node for node, data in self.network.nodes(data=True) if data.get("kind") == "page"
+            and ((page := self.pages.get(node.removeprefix("page:"))) is None
+                 or not self.visible(page))])
 
     @property
     def version(self) -> str:

@@ -189,11 +189,7 @@ def _build(index: IndexView) -> _Navigation:
         rows.sort(key=lambda r: (-r.score, r.title.casefold(), r.id))
         term_pages[key] = rows
 
-    network = index.network
-    hidden = [node for node, data in network.nodes(data=True)
-              if data.get("kind") == "page" and not _page_visible(index, node)]
-    graph = network.copy()
-    graph.remove_nodes_from(hidden)
+    graph = index.network  # already without hidden pages (IndexView drops them on load)
     weighted = nx.Graph()
     weighted.add_nodes_from(graph.nodes)
     for source, target, data in graph.edges(data=True):
@@ -207,11 +203,6 @@ def _build(index: IndexView) -> _Navigation:
                               score=float(score) if score is not None else None)
     return _Navigation(terms=terms, term_pages=term_pages, narrower=narrower, related=related,
                        graph=graph, undirected=graph.to_undirected(as_view=True), weighted=weighted)
-
-
-def _page_visible(index: IndexView, node: str) -> bool:
-    page = index.pages.get(node.removeprefix(PAGE_PREFIX))
-    return page is not None and index.visible(page)
 
 
 def _label_order(terms: dict[str, TermSummary], key: str) -> tuple[str, str]:
