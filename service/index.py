@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import RelatedTable
 from principles.settings import Settings
 from service.guards import check_reference
+from service.near import NearPaths
 
 INGEST_HINT = "run `principles ingest --corpus DIR --index {index}` (or `make run`)"
 
@@ -68,6 +70,16 @@ class IndexView:
             node for node, data in self.network.nodes(data=True) if data.get("kind") == "page"
             and ((page := self.pages.get(node.removeprefix("page:"))) is None
                  or not self.visible(page))])
+
+    @cached_property
+    def near_paths(self) -> NearPaths:
+        """Near-miss lookup over every url and alias (built on the first unknown path)."""
+        return NearPaths(self.paths)
+
+    @cached_property
+    def served_pages(self) -> int:
+        """Pages this service shows (counted once: /health must stay O(1) at 50k pages)."""
+        return sum(1 for p in self.pages.values() if self.visible(p))
 
     @property
     def version(self) -> str:

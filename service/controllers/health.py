@@ -14,6 +14,6 @@ async def health(index: NamedDependency[IndexView]) -> Health:
     manifest = index.manifest
     return Health(
         status="ok", index_version=index.version, pages=len(index.pages),
-        served_pages=sum(1 for p in index.pages.values() if index.visible(p)),
+        served_pages=index.served_pages,
         model=manifest.model, dimension=manifest.dimension, created=manifest.created,
     )

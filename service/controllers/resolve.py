@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Any
 
 from litestar import Response, get
@@ -39,7 +38,7 @@ def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
         return path, "url" if page["url"] == path else "alias", page
     suggestions = [
         {"path": p, "id": index.paths[p], "url": index.pages[index.paths[p]]["url"]}
-        for p in difflib.get_close_matches(path, list(index.paths), n=5, cutoff=0.6)
+        for p in index.near_paths.suggest(path)
         if index.visible(index.pages[index.paths[p]])
     ]
     raise NotFound(f"no page has the url or alias {path!r}", suggestions=suggestions)
