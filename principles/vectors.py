@@ -33,6 +33,12 @@ def point_id(key: str) -> str:
 class Hit:
     score: float
     payload: dict[str, Any]
+    key: str = ""  # the point id (point_id of the page id or `page_id#passage`)
+
+
+def with_payload(fields: Sequence[str] | None) -> bool | list[str]:
+    """None = the whole payload, () = none (the caller maps `Hit.key` itself)."""
+    return True if fields is None else (list(fields) or False)
 
 
 Where = Sequence[tuple[str, Any]]
@@ -64,7 +70,8 @@ class VectorStore(Protocol):
                payloads: Sequence[dict[str, Any]]) -> None: ...
     def search(self, collection: str, vector: Vectors, limit: int,
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
-        """Nearest points; `fields` limits the payload returned (all when None)."""
+        """Nearest points; `fields` limits the payload returned (all when None, none when
+        empty: payload reads are the slow, page-faulting part of a search at 50k pages)."""
         ...
     def count(self, collection: str) -> int: ...
     def finish(self, collection: str) -> None:
@@ -111,7 +118,7 @@ class QdrantStore:
         try:
             response = self.client.query_points(
                 collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
-                query_filter=_filter(where), with_payload=list(fields) if fields else True,
+                query_filter=_filter(where), with_payload=with_payload(fields),
                 search_params=models.SearchParams(hnsw_ef=self.tuning.ef),
             )
         except ResponseHandlingException as exc:  # connection refused, reset, timed out
@@ -122,7 +129,7 @@ class QdrantStore:
                 raise
             raise StoreUnavailable(f"the Qdrant server at {self.where} answered "
                                    f"{exc.status_code}") from exc
-        return [Hit(float(p.score), dict(p.payload or {})) for p in response.points]
+        return [Hit(float(p.score), dict(p.payload or {}), str(p.id)) for p in response.points]
 
     def count(self, collection: str) -> int:
         return int(self.client.count(collection, exact=True).count)

@@ -46,7 +46,7 @@ from qdrant_edge import (
 )
 
 from principles.embedder import Vectors
-from principles.vectors import DEFAULT_TUNING, Hit, Tuning, Where, point_id
+from principles.vectors import DEFAULT_TUNING, Hit, Tuning, Where, point_id, with_payload
 
 KEYWORD_FIELDS = ("page_id", "type", "terms", "draft")
 INDEX_THRESHOLD_KB = 10_000
@@ -147,9 +147,8 @@ class EdgeStore:
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
         points = self._shard(collection).query(QueryRequest(
             limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
-            filter=_filter(where), with_payload=list(fields) if fields else True,
-            params=self.params))
-        return [Hit(float(p.score), _decode(dict(p.payload or {}))) for p in points]
+            filter=_filter(where), with_payload=with_payload(fields), params=self.params))
+        return [Hit(float(p.score), _decode(dict(p.payload or {})), str(p.id)) for p in points]
 
     def count(self, collection: str) -> int:
         return int(self._shard(collection).count(CountRequest(exact=True)))

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from principles.embedder import QueryEncoder
 from principles.sparse import SparseIndex, stem_word, stems, words_with_offsets
-from principles.vectors import VectorStore, Where
+from principles.vectors import VectorStore, Where, point_id
 from service.index import IndexView
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -111,6 +111,13 @@ class SearchEngine:
         self.encoder = encoder
         self.include_drafts = include_drafts
         self.collections = index.manifest.collections
+        # Point id -> (page id, passage; -1 = the page vector). Dense hits come back without
+        # payload: reading payloads is what made a search slow (and page-fault) at 50k pages.
+        self.points: dict[str, tuple[str, int]] = {}
+        for page_id, page in index.pages.items():
+            self.points[point_id(page_id)] = (page_id, -1)
+            for i in range(len(page["passages"])):
+                self.points[point_id(f"{page_id}#{i}")] = (page_id, i)
         # Every model call runs on this one thread: torch's OpenMP keeps a thread team per
         # calling thread, and a second team (e.g. anyio's pool threads) halves encode speed
         # on 2 cores (measured: 7.8 ms on one thread, 14.7 ms once several threads used it).
@@ -128,12 +135,11 @@ class SearchEngine:
         self.store.close()
 
     def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> list[PageHit]:
-        passages = self.store.search(self.collections["passages"], vector, DEPTH, where,
-                                     fields=("page_id", "passage"))
-        pages = self.store.search(self.collections["pages"], vector, limit, where,
-                                  fields=("page_id",))
-        hits = [(h.score, h.payload) for h in passages]
-        hits += [(h.score, {**h.payload, "passage": -1}) for h in pages]
+        hits = []
+        for name, depth in (("passages", DEPTH), ("pages", limit)):
+            for hit in self.store.search(self.collections[name], vector, depth, where, fields=()):
+                page_id, passage = self.points[hit.key]
+                hits.append((hit.score, {"page_id": page_id, "passage": passage}))
         return roll_up(hits)
 
     def sparse_search(self, query: str, filters: Filters) -> list[PageHit]:
