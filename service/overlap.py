@@ -2,13 +2,16 @@
 
 The draft path shares the search engine's vector store and model thread (every torch call
 in the server runs on that one thread); the corpus-wide pairs are a lookup in what ingest
-wrote. Older builds without overlap data still answer drafts (without the MinHash signal);
-the pairs endpoint then says which command adds the data.
+wrote, read on the first request that needs them. Older builds without overlap data still
+answer drafts (without the MinHash signal); the pairs endpoint then says which command adds
+the data.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, parse_draft
@@ -36,7 +39,8 @@ class OverlapService:
         self.max_words = settings.overlap_max_draft_words
         self.chunking = index.manifest.chunking or {"passage_words": settings.passage_words,
                                                     "passage_overlap": settings.passage_overlap}
-        self.artefact = artefacts.load_pairs(index.build)
+        self._pairs_lock = threading.Lock()
+        self._pairs: tuple[dict[str, Any] | None] | None = None  # (artefact,) once read
         signatures = artefacts.load_signatures(index.build)
         if signatures is not None:
             _ = signatures.lsh  # build the LSH index now, not on the first request
@@ -63,8 +67,17 @@ class OverlapService:
         # One hop to the model thread for encoding and the store queries together.
         return await self.engine.on_model_thread(work)
 
+    def artefact(self) -> dict[str, Any] | None:
+        """The corpus-wide pairs, read on first use: only GET /v1/overlap/pairs needs them and
+        at 10k pages they are ~190 MB of Python objects (bench/scale.py, measured)."""
+        with self._pairs_lock:
+            if self._pairs is None:
+                self._pairs = (artefacts.load_pairs(self.index.build),)
+            return self._pairs[0]
+
     def pairs(self, min_score: float, limit: int) -> PairsReport:
-        if self.artefact is None:
+        artefact = self.artefact()
+        if artefact is None:
             raise Unavailable(artefacts.MISSING.format(index=self.index.build.parent.parent))
-        return artefacts.pairs_report(self.artefact, self.index.pages, self.index.terms,
+        return artefacts.pairs_report(artefact, self.index.pages, self.index.terms,
                                       self.index.visible, min_score=min_score, limit=limit)

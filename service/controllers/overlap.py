@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
@@ -52,11 +53,14 @@ async def overlap_pairs(
                                           "returned")] = scoring.STRONG,
     limit: Annotated[int, Parameter(ge=1, le=500, description="Pairs returned")] = 100,
 ) -> PairsReport:
-    return overlap.pairs(min_score, limit)
+    # Off the event loop: the first call reads the pairs file (~45 MB at 10k pages) and every
+    # call filters and sorts all stored pairs.
+    return await anyio.to_thread.run_sync(overlap.pairs, min_score, limit)
 
 
 def overlap_router(settings: Settings, index: IndexView, engine: SearchEngine) -> Router:
-    """The overlap handlers with their service, opened now (signatures, LSH, pairs)."""
+    """The overlap handlers with their service, opened now (signatures, LSH; the pairs on
+    first use)."""
     service = OverlapService(settings, index, engine)
 
     def provide_overlap() -> OverlapService:
