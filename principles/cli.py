@@ -195,7 +195,7 @@ def _check_draft(settings: Settings, view: Any, text: str, title: str | None, ta
                          max_words=settings.overlap_max_draft_words)
     store = open_store(view.manifest.engine, view.build,
                        settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
-                      tuning_of(settings))
+                       tuning_of(settings))
     try:
         finder = OverlapFinder(view.pages, view.terms, store, view.manifest.collections,
                                artefacts.load_signatures(view.build),

@@ -10,8 +10,9 @@ Each collection is one shard folder `<root>/<collection>`. Builds are written on
 indexed (`finish`: an HNSW graph for collections above the indexing threshold, ~6,600
 vectors; smaller ones are searched exactly, which is faster at that size), flushed, and never
 changed again, so the WAL adds nothing. HNSW m / ef_construct / ef come from `Tuning`;
-bench/hnsw.py measures their recall@10 against exact search on real embeddings. qdrant-edge 0.9 does not match
-boolean payload values in filters, so booleans are stored and matched as "true"/"false".
+bench/hnsw.py measures their recall@10 against exact search on real embeddings.
+qdrant-edge 0.9 does not match boolean payload values in filters, so booleans are stored and
+matched as "true"/"false".
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ from principles.vectors import DEFAULT_TUNING, Hit, Tuning, Where, point_id, wit
 KEYWORD_FIELDS = ("page_id", "type", "terms", "draft")
 INDEX_THRESHOLD_KB = 10_000
 """Segments smaller than this (~6,600 vectors of 384 floats) get no HNSW graph and are searched
-exactly: Qdrant's own default, and exact search is as fast as HNSW below it (bench/hnsw.py)."""
+exactly: Qdrant's own default. Exact search costs ~0.07 ms per 1,000 vectors here (1.69 ms
+over 24k, bench/hnsw.py), so below the threshold it is no slower than HNSW's ~0.4 ms."""
 
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")

@@ -94,7 +94,8 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
-    """A Qdrant server that went away: 503 now, answers again once it is back (no restart)."""
+    """A Qdrant server that cannot be reached: 503 for this request. Nothing is cached about
+    the failure, so every later request tries the server again and succeeds once it is back."""
     return handle_service_error(request, Unavailable(f"{exc}; retry shortly"))
 
 
