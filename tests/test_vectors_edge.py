@@ -1,0 +1,79 @@
+"""qdrant-edge store: HNSW only above the indexing threshold, recall against exact search,
+payload-free hits that still name their point, and write failures surfacing as OSError."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from principles.vectors import Tuning, point_id
+from principles.vectors_edge import open_edge
+
+DIM = 384
+
+
+def _clustered(n: int, seed: int) -> np.ndarray:
+    """Unit vectors with a low intrinsic dimension (16 latent factors spread over 384), as
+    sentence embeddings have; a fixed projection so queries live in the same space."""
+    latent = np.random.default_rng(seed).standard_normal((n, 16)).astype(np.float32)
+    projection = np.random.default_rng(0).standard_normal((16, DIM)).astype(np.float32)
+    vectors = latent @ projection
+    normalised: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return normalised
+
+
+def _fill(root: Path, n: int, tuning: Tuning) -> tuple[np.ndarray, list[str]]:
+    store = open_edge(root, tuning)
+    vectors, keys = _clustered(n, 1), [f"p/{i}" for i in range(n)]
+    store.create("pages", DIM)
+    store.upsert("pages", keys, vectors, [{"page_id": k, "type": "article", "terms": [],
+                                            "draft": i % 10 == 0} for i, k in enumerate(keys)])
+    store.finish("pages")
+    store.close()
+    return vectors, keys
+
+
+@pytest.mark.slow
+def test_large_collection_gets_hnsw_with_exact_search_recall(tmp_path: Path) -> None:
+    vectors, keys = _fill(tmp_path, 9000, Tuning())
+    store = open_edge(tmp_path)
+    assert store._shard("pages").info().indexed_vectors_count == 9000  # a graph was built
+    index_of = {point_id(k): i for i, k in enumerate(keys)}
+    queries, found = _clustered(100, 2), 0
+    for query in queries:
+        exact = set(np.argsort(-(vectors @ query))[:10].tolist())
+        hits = store.search("pages", query, 10, fields=())
+        assert len(hits) == 10 and all(h.payload == {} for h in hits)
+        found += len(exact & {index_of[h.key] for h in hits})
+    assert found / (10 * len(queries)) >= 0.98
+    drafts_out = store.search("pages", queries[0], 10, [("draft", False)], fields=("draft",))
+    assert len(drafts_out) == 10 and not any(h.payload["draft"] for h in drafts_out)
+    store.close()
+
+
+def test_small_collection_stays_exact(tmp_path: Path) -> None:
+    _fill(tmp_path, 500, Tuning())
+    store = open_edge(tmp_path)
+    assert store._shard("pages").info().indexed_vectors_count == 0
+    store.close()
+
+
+def test_a_failed_write_is_an_oserror(tmp_path: Path) -> None:
+    """qdrant-edge reports a full disk as a bare Exception; the store raises OSError (EFBIG
+    here, under a 256 KB file-size limit in a child process)."""
+    code = (f"import resource, sys, numpy as np\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, (262144, 262144))\n"
+            f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})\n"
+            f"from pathlib import Path\nfrom principles.vectors_edge import open_edge\n"
+            f"store = open_edge(Path({str(tmp_path)!r}))\n"
+            f"try:\n    store.create('pages', 384)\n"
+            f"    store.upsert('pages', [str(i) for i in range(3000)], "
+            f"np.ones((3000, 384), np.float32), [{{'page_id': str(i)}} for i in range(3000)])\n"
+            f"    store.close()\nexcept OSError as exc:\n    print('OSError', exc.errno)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.stdout.strip() == "OSError 27", out.stdout + out.stderr
