@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -97,6 +96,16 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that over
+    from the parent through fork and exec, so a server started by a 5 GB ingest process
+    would report 5 GB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def _children_cpu() -> dict[int, int]:
     """CPU ticks used so far by each child process of this one (from /proc)."""
     ticks = {}
@@ -153,7 +162,7 @@ def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
                 response = client.get(url, params=params)
                 timings[name].append((time.perf_counter() - begin) * 1000)
                 assert response.status_code == 200, response.text
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mb = peak_rss_mb()
     build = IndexLayout(index).current_build()
     assert build is not None
     store = pyoxigraph.Store()
