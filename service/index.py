@@ -19,6 +19,8 @@ from principles.settings import Settings
 from service.guards import check_reference
 from service.near import NearPaths
 
+PAGE_PREFIX = "page:"  # graph.json names page nodes `page:<id>` (ingest/network.py)
+
 INGEST_HINT = "run `principles ingest --corpus DIR --index {index}` (or `make run`)"
 
 
@@ -68,7 +70,7 @@ class IndexView:
         # graph as it is, instead of keeping a filtered copy (as much memory again).
         self.network.remove_nodes_from([
             node for node, data in self.network.nodes(data=True) if data.get("kind") == "page"
-            and ((page := self.pages.get(node.removeprefix("page:"))) is None
+            and ((page := self.pages.get(node.removeprefix(PAGE_PREFIX))) is None
                  or not self.visible(page))])
 
     @cached_property

@@ -5,7 +5,6 @@ answers exactly like the embedded engine, a failed load leaves the previous buil
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from principles.embedder import Encoder
 from principles.index import IndexLayout
 from principles.settings import Settings
 from service.app import create_app
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 QUERIES = [
@@ -37,12 +37,6 @@ PAGES = {
     "resources/articles/queues.md": "---\ntitle: Queues Hide Delay\ntags:\n- Flow\n---\nQueues.\n",
     "resources/articles/secret.md": "---\ntitle: Secret Draft\ndraft: true\ntags:\n- Flow\n---\nNo.\n",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_oxigraph(location: Path, port: int) -> subprocess.Popen[bytes]:

@@ -28,7 +28,7 @@ from litestar.params import PathParameter, QueryParameter
 from ontology.vocab import TAXONOMY_KINDS
 from principles.paths import slugify
 from service.errors import InvalidParameter, NotFound
-from service.index import IndexView
+from service.index import PAGE_PREFIX, IndexView
 from service.models import PageResult, TermRef
 
 MIN_DEPTH = 1
@@ -36,7 +36,6 @@ MAX_DEPTH = 3
 MAX_NODES = 200
 SIMILAR_BASE_COST = 0.5  # a similar edge costs (1 - score) + this; any taxonomy edge costs 1
 TAXONOMY_COST = 1.0
-PAGE_PREFIX = "page:"
 TERM_PREFIX = "term:"
 NAVIGATION_TAGS = ["navigation"]
 
