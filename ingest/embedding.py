@@ -15,13 +15,20 @@ import numpy as np
 from ingest.pages import Page
 from ingest.passages import Passage, chunk
 from principles.embedder import Encoder, Vectors
+from principles.text import head_text
 
 CACHE_FILE = "embeddings.npz"
 
 
+def page_head(page: Page) -> str:
+    """Everything the front matter says the page is about: title, description, abstract and
+    headline. On the site corpus this lifted related-link agreement and search nDCG
+    (bench/quality.py): taxonomy pages say most of what they are about there, not in a body."""
+    return head_text(page.title, page.description, page.abstract, page.headline)
+
+
 def page_text(page: Page) -> str:
-    head = f"{page.title}. {page.description}" if page.description else page.title
-    return f"{head}\n{page.body}".strip()
+    return f"{page_head(page)}\n{page.body}".strip()
 
 
 def passage_text(page: Page, passage: Passage) -> str:

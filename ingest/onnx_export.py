@@ -6,6 +6,7 @@ temporary file renamed into place, so a killed ingest never leaves half a model 
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import warnings
@@ -28,7 +29,10 @@ def export_onnx(encoder: Encoder, target: Path) -> Path:
         return target
     import torch
 
-    transformer: Any = encoder.model[0].auto_model
+    # A copy: tracing for the export leaves the live model changed (measured: query vectors at
+    # cosine 0.86 to the same model before the export), and ingest keeps using that model when
+    # one process ingests twice (tests, benches, `--watch`).
+    transformer: Any = copy.deepcopy(encoder.model[0].auto_model)
     transformer.eval()
 
     class LastHidden(torch.nn.Module):

@@ -23,6 +23,7 @@ from principles.paths import (
     page_id_for,
     title_from_filename,
 )
+from principles.text import headline_text
 
 _PERMALINK_TOKEN = re.compile(r"(^|/):[a-z_]+(/|$)")
 _TYPE_OVERRIDES = {"blog": "blog", "videos": "video", "capabilities": "course",
@@ -43,6 +44,7 @@ class Page:
     body: str  # plain text, shortcodes and markdown removed
     description: str | None = None
     abstract: str | None = None
+    headline: str | None = None  # the site's summary block (headline title, subtitle, content)
     resource_id: str | None = None
     date: str | None = None
     modified: str | None = None
@@ -63,7 +65,7 @@ class Page:
         """Changes whenever anything the index stores about the page changes."""
         h = hashlib.sha256()
         for part in (self.title, self.url, self.type, self.description or "", self.abstract or "",
-                     self.resource_id or "", self.date or "", self.modified or "",
+                     self.headline or "", self.resource_id or "", self.date or "", self.modified or "",
                      repr(self.aliases), repr(sorted(self.terms.items())), str(self.draft),
                      str(self.weight), repr(self.authors), self.body):
             h.update(part.encode("utf-8", "replace"))
@@ -229,6 +231,7 @@ def _front_matter_url(page: Page, fields: _Fields, src: SourceFile, report: Repo
 def _fill_front_matter(page: Page, fields: _Fields, src: SourceFile, report: Report) -> None:
     page.description = fields.text("description")
     page.abstract = fields.text("abstract")
+    page.headline = headline_text((src.meta or {}).get("headline"))
     page.resource_id = fields.text("ResourceId")
     page.date = fields.date("date")
     page.modified = fields.date("lastmod")

@@ -156,7 +156,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         related = compute_related(pages, written.vectors)
         timings["related"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        build_sparse(pages, settings).save(staging)
+        for name, sparse_index in build_sparse(pages, settings).items():
+            sparse_index.save(staging, name)
         write_rdf(graph, staging)
         write_network(build_network(pages, terms, related), staging / "graph.json")
         write_related(staging / RELATED_FILE, [p.id for p in pages], related)

@@ -23,7 +23,7 @@ from ingest.related import PageVectors
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
-from principles.sparse import SparseIndex
+from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex
 from principles.stores import FOLDERS, Engine, engine_for, open_store, tuning_of
 from principles.vectors import QdrantStore
 
@@ -139,16 +139,16 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     return VectorBuild(counts, collections, all_vectors, engine)
 
 
-def build_sparse(pages: list[Page], settings: Settings) -> SparseIndex:
-    """BM25 over the passages (same text as their vectors) plus one head document per page
-    (title, description, abstract), so a title match counts even on a long page."""
+def build_sparse(pages: list[Page], settings: Settings) -> dict[str, SparseIndex]:
+    """BM25 twice: over the passages (a match inside a long page) and over whole pages (head
+    fields and body as one document, so words spread over a page still add up). Fused with the
+    two dense lists, both beat either one alone on the site corpus (bench/quality.py)."""
     texts: list[str] = []
     payloads: list[dict[str, Any]] = []
     for page in pages:
-        head = " ".join(x for x in (page.title, page.description, page.abstract) if x)
-        texts.append(head)
-        payloads.append({**_payload(page), "passage": -1})
         for _, payload, text in passage_rows(page, settings):
             texts.append(text)
             payloads.append(payload)
-    return SparseIndex.build(texts, payloads)
+    whole = [page_text(p) for p in pages]
+    return {SPARSE_DIR: SparseIndex.build(texts, payloads),
+            PAGES_DIR: SparseIndex.build(whole, [{**_payload(p), "passage": -1} for p in pages])}

@@ -130,7 +130,7 @@ def overlap(
     tag: Annotated[list[str] | None, typer.Option(help="A tag of the draft; repeatable")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Results shown [10 pages; 100 pairs]")] = None,
     min_score: Annotated[float | None, typer.Option(
-        min=0.0, max=1.0, help="Lowest score shown [draft: 0.55 related; --all: 0.66 strong]")] = None,
+        min=0.0, max=1.0, help="Lowest score shown [draft: 0.55 related; --all: 0.75 strong]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON in the API's shape (--format json)")] = False,
     output: Annotated[str, typer.Option("--format", help="table, markdown or json")] = "table",
 ) -> None:

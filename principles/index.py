@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: page headline field, page-level BM25, related coverage column
 CURRENT = "current"
 BUILDS = "builds"
 STAGING_PREFIX = ".staging-"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 FILE = "related.npz"
-_FLOATS = ("score", "graph", "dense", "passage")
+_FLOATS = ("score", "graph", "dense", "coverage", "passage")
 
 
 def write_related(path: Path, page_ids: list[str], related: dict[str, list[dict[str, Any]]]) -> None:

@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-SPARSE_DIR = "bm25"
+SPARSE_DIR = "bm25"  # one document per passage (the same windows the dense vectors cover)
+PAGES_DIR = "bm25-pages"  # one document per page: head (title ... headline) and body
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -33,9 +34,34 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return tokens
 
 
+# Function words a snippet never marks. bm25s's English list has 33 words and keeps "how",
+# "do", "my", "why", "we"...; BM25's idf already makes those cheap in ranking, but a snippet
+# that highlights every "how" and "my" hides the words that matched.
+FUNCTION_WORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each even ever every few for from further get gets getting got had hadn't has
+hasn't have haven't having he her here hers herself him himself his how i if in into is isn't it
+it's its itself just let me more most much must my myself need no nor not now of off on once
+only or other ought our ours ourselves out over own really same shall she should shouldn't so
+some still such than that that's the their theirs them themselves then there these they this
+those through to too under until up upon us very was wasn't we were weren't what when where
+whether which while who whom whose why will with won't would wouldn't yet you your yours
+yourself yourselves also instead whenever everyone anyone someone something anything nothing
+thing things
+""".split())  # noqa: SIM905 - a word list reads best as text
+FUNCTION_WORDS |= frozenset(w.split("'")[0] for w in FUNCTION_WORDS if "'" in w)  # "don't" -> "don"
+
+
 def stems(text: str) -> set[str]:
-    """Stemmed query terms, used to mark matches in snippets."""
-    return set(tokenize([text])[0]) if text.strip() else set()
+    """Stemmed meaningful query words (function words left out), to mark in snippets."""
+    words = [w for _, _, w in words_with_offsets(text) if w.lower() not in FUNCTION_WORDS]
+    return {stem_word(w) for w in words} - _function_stems()
+
+
+@lru_cache(maxsize=1)
+def _function_stems() -> frozenset[str]:
+    return frozenset(stem_word(w) for w in FUNCTION_WORDS)
 
 
 @lru_cache(maxsize=65536)
@@ -61,14 +87,14 @@ class SparseIndex:
         retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, payloads)
 
-    def save(self, folder: Path) -> None:
-        target = folder / SPARSE_DIR
+    def save(self, folder: Path, name: str = SPARSE_DIR) -> None:
+        target = folder / name
         self.retriever.save(str(target), show_progress=False)
         (target / "payloads.json").write_text(json.dumps(self.payloads), "utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> SparseIndex:
-        source = folder / SPARSE_DIR
+    def load(cls, folder: Path, name: str = SPARSE_DIR) -> SparseIndex:
+        source = folder / name
         retriever = bm25s.BM25.load(str(source), show_progress=False)
         payloads = json.loads((source / "payloads.json").read_text("utf-8"))
         return cls(retriever, payloads)

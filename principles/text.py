@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 _SHORTCODE_PAIRED_CLOSE = re.compile(r"\{\{[<%]\s*/[^}]*?[>%]\}\}", re.DOTALL)
 _SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
@@ -74,3 +75,20 @@ def title_from_body(body: str, *, plain_text: bool) -> str | None:
         if len(lines) > 1 and 0 < len(first) <= 100 and first[-1] not in ".!?:;,":
             return first
     return None
+
+
+def head_text(*fields: str | None) -> str:
+    """A page's head as it is embedded: title, description, abstract and headline, in that
+    order and joined the same way for corpus pages (ingest) and drafts (overlap finder)."""
+    return ". ".join(f for f in fields if f)
+
+
+def headline_text(block: Any) -> str | None:
+    """The site theme's `headline` front-matter block (title, subtitle, content) as one text.
+    Taxonomy pages often have no body: this block, with the description and abstract, is what
+    says what they are about. Other shapes are ignored: the field is the theme's, not ours."""
+    if not isinstance(block, dict):
+        return None
+    parts = [block.get(key) for key in ("title", "subtitle", "content")]
+    text = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+    return text or None

@@ -15,7 +15,6 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from principles.embedder import Encoder, QueryEncoder
 from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings
-from principles.sparse import SparseIndex
 from principles.stores import open_store, tuning_of
 from principles.vectors import VectorStore
 from service.caching import caching_middleware
@@ -31,7 +30,7 @@ from service.errors import EXCEPTION_HANDLERS
 from service.guards import url_limit_middleware
 from service.index import IndexView, open_index
 from service.openapi import add_problem_responses
-from service.search import SearchEngine
+from service.search import SearchEngine, SparseIndexes
 
 
 def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
@@ -58,7 +57,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     view = index or open_index(settings)
     model = encoder or query_encoder(settings, view)
     navigation(view)  # derive the navigation tables now, not on the first request
-    engine = SearchEngine(view, open_vectors(settings, view), SparseIndex.load(view.build), model,
+    engine = SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build), model,
                           settings.include_drafts)
     engine.warm_up()  # load the model now: the first search must not pay for it
 

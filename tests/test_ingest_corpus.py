@@ -151,9 +151,10 @@ def test_related_rows_round_trip(corpus_ingest: IngestResult, tmp_path: Path) ->
     table = RelatedTable(corpus_ingest.build / "related.npz")
     rows = table.rows("resources/articles/limit-work-in-progress")
     assert 5 < len(rows) <= 40 and rows == sorted(rows, key=lambda r: -r["score"])
-    assert set(rows[0]) == {"id", "score", "graph", "dense", "passage", "pair", "shared"}
+    assert set(rows[0]) == {"id", "score", "graph", "dense", "coverage", "passage", "pair", "shared"}
     assert table.rows("no/such/page") == []
-    original = {"a": [{"id": "b", "score": 0.5, "graph": 0.25, "dense": 0.125, "passage": 0.75,
+    original = {"a": [{"id": "b", "score": 0.5, "graph": 0.25, "dense": 0.125, "coverage": 0.375,
+                       "passage": 0.75,
                        "pair": [1, 2], "shared": ["tags/x", "tags/y"]}], "b": []}
     write_related(tmp_path / "r.npz", ["a", "b"], original)
     assert RelatedTable(tmp_path / "r.npz").rows("a") == original["a"]

@@ -26,6 +26,7 @@ from service.index import IndexView, open_index
 WIP_ARTICLE = "resources/articles/limit-work-in-progress"
 DEBT_ARTICLE = "resources/articles/technical-debt-is-a-loan"
 DRAFT = "resources/blog/2025/2025-02-10-feature-toggles-decouple-deploy-from-release"
+TRUNK = "resources/articles/trunk-based-development"
 
 
 @pytest.fixture(scope="module")
@@ -166,16 +167,16 @@ def test_neighbours_depth_one(view: IndexView) -> None:
 
 def test_neighbours_exclude_drafts(view: IndexView, corpus_settings: Settings) -> None:
     with_drafts = open_index(corpus_settings.model_copy(update={"include_drafts": True}))
-    # the draft is similar to the Continuous Integration tag page, one hop away in the graph
-    assert with_drafts.network.has_edge(f"page:{DRAFT}", "page:tags/continuous-integration")
+    # the draft is similar to the trunk-based development article, one hop away in the graph
+    assert with_drafts.network.has_edge(f"page:{DRAFT}", f"page:{TRUNK}")
     assert not view.network.has_node(f"page:{DRAFT}")
-    for ref, depth in [("tags/continuous-integration", 1), (WIP_ARTICLE, 3)]:
+    for ref, depth in [(TRUNK, 1), (WIP_ARTICLE, 3)]:
         result = neighbours(view, ref, depth)
         assert DRAFT not in node_ids(result, "page")
         assert all(DRAFT not in (e.source, e.target) for e in result.edges)
     with pytest.raises(NotFound):
         neighbours(view, DRAFT, 1)
-    assert DRAFT in node_ids(neighbours(with_drafts, "tags/continuous-integration", 1), "page")
+    assert DRAFT in node_ids(neighbours(with_drafts, TRUNK, 1), "page")
 
 
 def test_neighbours_by_alias_and_depth(view: IndexView) -> None:
@@ -278,9 +279,9 @@ def test_path_errors(client: TestClient[Litestar]) -> None:
     assert_problem(client.get("/v1/path", params={"from": WIP_ARTICLE, "to": "nope"}),
                    404, "`to`", "nope")
     assert_problem(client.get("/v1/path", params={"from": DRAFT, "to": WIP_ARTICLE}), 404, "`from`")
-    # notes/glossary has no terms and no similar pages: nothing reaches it
-    assert_problem(client.get("/v1/path", params={"from": WIP_ARTICLE, "to": "notes/glossary"}),
-                   404, "no path", "notes/glossary")
+    # notes/meeting-rules has no terms and no similar pages: nothing reaches it
+    assert_problem(client.get("/v1/path", params={"from": WIP_ARTICLE, "to": "notes/meeting-rules"}),
+                   404, "no path", "notes/meeting-rules")
     assert_problem(client.get("/v1/path", params={"to": DEBT_ARTICLE}), 422, "from")
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from ingest.onnx_export import export_onnx
 from ingest.pipeline import IngestResult
 from principles.embedder import Encoder
 from principles.onnx_encoder import OnnxEncoder
@@ -44,3 +47,14 @@ def test_search_same_answer_both_encoders(api: TestClient[Litestar], corpus_sett
     with TestClient(create_app(corpus_settings, encoder=encoder)) as torch_client:
         torch_ids = [r["id"] for r in torch_client.get("/v1/search", params=params).json()["results"]]
     assert onnx_ids[:5] == torch_ids[:5]
+
+
+def test_export_leaves_the_live_model_unchanged(encoder: Encoder, tmp_path: Path) -> None:
+    """Tracing used to change the torch model in place (query vectors at cosine 0.86 after an
+    export), so a process that ingested twice embedded its second corpus with another model."""
+    texts = ["why limit work in progress", "definition of done", "a" * 40]
+    before = np.stack([encoder.encode_query(t) for t in texts])
+    export_onnx(encoder, tmp_path / "model.onnx")
+    after = np.stack([encoder.encode_query(t) for t in texts])
+    assert (tmp_path / "model.onnx").is_file()
+    assert float((before * after).sum(axis=1).min()) > 0.9999

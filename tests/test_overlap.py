@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from ingest.pipeline import IngestResult
 from principles.embedder import Encoder
+from principles.overlap.pairs import find_clusters
 from tests.conftest import CORPUS
 
 Client = TestClient[Litestar]
@@ -41,20 +42,40 @@ def _key(result: dict[str, Any]) -> frozenset[str]:
     return frozenset((result["id"], result["other"]["id"]))
 
 
-def test_planted_pairs_flagged_near_duplicate_and_cluster(api: Client, planted: dict[str, Any]) -> None:
-    body = _pairs(api, 0.66)
+def test_planted_pairs_rank_first_near_duplicate_flagged(api: Client, planted: dict[str, Any]) -> None:
+    """STRONG is calibrated for precision on the site corpus's labelled pairs (0.75): on corpus/
+    the planted pairs are the seven best-scoring pairs, those at 0.75 or more are "strong
+    overlap", the rest "related", and nothing unplanted is flagged."""
+    body = _pairs(api, 0.0)
     bands = {_key(r): r["band"] for r in body["results"]}
-    for a, b in planted["overlap_pairs"]:
-        assert bands.get(frozenset((a, b))) in STRONG_BANDS, (a, b)
+    ranked = [_key(r) for r in sorted(body["results"], key=lambda r: -r["score"])]
+    pairs = {frozenset(p) for p in planted["overlap_pairs"]}
+    assert set(ranked[:len(pairs)]) == pairs
+    for r in body["results"]:
+        key = _key(r)
+        if key not in pairs:
+            assert r["band"] == "related", r
+        else:
+            assert r["band"] == ("related" if r["score"] < 0.75 else bands[key]), r
+    assert sum(band in STRONG_BANDS for key, band in bands.items() if key in pairs) >= 4
     for a, b in planted["near_duplicate_pairs"]:
         assert bands[frozenset((a, b))] == "near-duplicate"
     assert sum(band == "near-duplicate" for band in bands.values()) == len(planted["near_duplicate_pairs"])
-    clusters = [sorted(p["id"] for p in c["pages"]) for c in body["clusters"]]
-    assert sorted(planted["clusters"][0]) in clusters
-    cluster_ids = {r["cluster"] for r in body["results"] if _key(r) <= set(planted["clusters"][0])}
-    assert len(cluster_ids) == 1 and None not in cluster_ids
     scores = [r["score"] for r in body["results"] if r["band"] != "near-duplicate"]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_clusters_are_cliques_of_flagged_pairs() -> None:
+    def pair(a: str, b: str, band: str, score: float) -> dict[str, Any]:
+        return {"a": a, "b": b, "band": band, "score": score}
+
+    pairs = [pair("x", "y", "strong overlap", 0.8), pair("y", "z", "near-duplicate", 0.9),
+             pair("x", "z", "strong overlap", 0.77), pair("z", "w", "strong overlap", 0.76),
+             pair("w", "x", "related", 0.7)]
+    clusters = find_clusters(pairs)
+    assert [c["pages"] for c in clusters] == [["x", "y", "z"]]
+    assert clusters[0]["score"] == pytest.approx((0.8 + 0.9 + 0.77) / 3, abs=1e-4)
+    assert find_clusters(pairs[:2] + pairs[3:]) == []  # x-z missing: no clique
 
 
 def test_lookalikes_never_listed_even_as_related(api: Client, planted: dict[str, Any]) -> None:
@@ -105,7 +126,7 @@ def test_draft_of_a_planted_page_finds_its_partner(api: Client, corpus_ingest: I
     results = body["results"]
     assert results[0]["id"] == a and results[0]["band"] == "near-duplicate"  # itself
     partner = next(r for r in results if r["id"] == b)
-    assert partner["band"] in STRONG_BANDS and partner in results[:3]
+    assert partner["band"] in {"related", *STRONG_BANDS} and partner in results[:3]
     assert body["draft"]["title"] == pages[a]["title"] and body["draft"]["passages"] > 1
     for result in results:
         assert set(result) >= RESULT_FIELDS | {"evidence", "shared_terms", "covered"}

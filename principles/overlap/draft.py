@@ -16,7 +16,7 @@ import yaml
 
 from principles.passages import Passage, chunk
 from principles.paths import slugify
-from principles.text import markdown_to_text, title_from_body
+from principles.text import head_text, headline_text, markdown_to_text, title_from_body
 
 _OPENING = re.compile(r"\A---[ \t]*\n")
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -34,6 +34,9 @@ class Draft:
     body: str  # plain text; passage offsets point into it
     passages: list[Passage]
     terms: list[str]  # slugs of the tags/categories/concepts the draft declares
+    abstract: str | None = None
+    headline: str | None = None
+    hub: bool = False  # a taxonomy page (its front matter has ClassificationType)
 
     @property
     def words(self) -> int:
@@ -45,10 +48,7 @@ class Draft:
 
     def head_text(self) -> str:
         """The draft's counterpart of a page vector's text, built the way ingest builds it."""
-        if self.title:
-            head = f"{self.title}. {self.description}" if self.description else self.title
-        else:
-            head = self.description or ""
+        head = head_text(self.title, self.description, self.abstract, self.headline)
         return f"{head}\n{self.body}".strip()
 
 
@@ -58,17 +58,25 @@ def parse_draft(text: str, *, title: str | None = None, tags: list[str] | None =
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     meta, body = split_front_matter(text)
     body_text = markdown_to_text(body)
-    if not body_text.strip():
-        raise DraftError("the draft has no text: pass markdown or plain text with a body")
     words = len(body_text.split())
     if words > max_words:
         raise DraftError(f"the draft has {words} words; the limit is {max_words}")
     found_title = (title or "").strip() or _text(meta.get("title")) or title_from_body(body, plain_text=False)
     declared = [*(tags or []), *(ref for key in TERM_FIELDS for ref in _list(meta.get(key)))]
     terms = list(dict.fromkeys(s for s in (slugify(str(ref)) for ref in declared) if s))
-    passages = chunk(body_text, passage_words, passage_overlap)
-    return Draft(title=found_title or None, description=_text(meta.get("description")),
-                 body=body_text, passages=passages, terms=terms)
+    description, abstract = _text(meta.get("description")), _text(meta.get("abstract"))
+    headline = headline_text(meta.get("headline"))
+    # A page with front matter only (a taxonomy page often is one) gets one passage, its
+    # description, as ingest gives such pages (or the rest of its head without one).
+    head = description or head_text(abstract, headline)
+    passages = chunk(body_text, passage_words, passage_overlap) or (
+        [Passage(0, 0, 0, head)] if head else [])
+    if not passages:
+        raise DraftError("the draft has no text: pass markdown or plain text with a body "
+                         "(or front matter with a description)")
+    return Draft(title=found_title or None, description=description, body=body_text,
+                 passages=passages, terms=terms, abstract=abstract, headline=headline,
+                 hub=bool(_text(meta.get("ClassificationType"))))
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:

@@ -30,6 +30,7 @@ from principles.overlap.results import (
     shared_term,
 )
 from principles.overlap.shingles import Signatures, shingles, signature
+from principles.page_types import HUB_TYPES
 from principles.vectors import VectorStore, Where
 
 CANDIDATES = 20
@@ -67,15 +68,17 @@ class OverlapFinder:
         return DraftVectors(passages=vectors[:-1], head=vectors[-1])
 
     def find(self, encoder: QueryEncoder, draft: Draft, *, limit: int = 10,
-             min_score: float = scoring.RELATED) -> DraftReport:
-        return self.match(draft, self.encode(encoder, draft), limit=limit, min_score=min_score)
+             min_score: float = scoring.RELATED, exclude: frozenset[str] = frozenset()) -> DraftReport:
+        return self.match(draft, self.encode(encoder, draft), limit=limit, min_score=min_score,
+                          exclude=exclude)
 
     def match(self, draft: Draft, vectors: DraftVectors, *, limit: int = 10,
-              min_score: float = scoring.RELATED) -> DraftReport:
+              min_score: float = scoring.RELATED, exclude: frozenset[str] = frozenset()) -> DraftReport:
+        """`exclude`: pages never reported, e.g. the page a draft is a new version of."""
         where: list[tuple[str, Any]] = [] if self.include_drafts else [("draft", False)]
         found = shingles(draft.body)
         sig = signature(found)
-        candidates = self._candidates(vectors, sig, where)
+        candidates = [c for c in self._candidates(vectors, sig, where) if c not in exclude]
         results = self._score(draft, vectors, candidates, where, sig, len(found))
         kept = [r for r in results if r.score >= min_score or r.band == scoring.BANDS[0]]
         kept.sort(key=lambda r: (r.band != scoring.BANDS[0], -r.score, r.id))
@@ -135,7 +138,9 @@ class OverlapFinder:
         shared = sorted(mine & page_term_keys(page))
         return DraftOverlap(
             id=page_id, title=page["title"], url=page["url"], type=page["type"],
-            score=round(score, 4), band=scoring.band(score, jac, contained),
+            score=round(score, 4),
+            band=scoring.band(score, jac, contained,
+                              hub=draft.hub or page["type"] in HUB_TYPES),
             covered=round(cover.covered, 4), passage_similarity=round(cover.similarity, 4),
             page_similarity=round(head, 4), jaccard=jac, containment=contained,
             evidence=evidence, shared_terms=[shared_term(self.terms, k) for k in shared])

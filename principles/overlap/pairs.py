@@ -17,9 +17,10 @@ import numpy as np
 from principles.embedder import Vectors
 from principles.overlap import scoring
 from principles.overlap.shingles import Signatures
+from principles.page_types import HUB_TYPES
 from principles.vectors import VectorStore
 
-NOT_COMPARED = frozenset({"tag", "category", "concept", "section"})
+NOT_COMPARED = HUB_TYPES
 NEIGHBOURS = 20
 
 
@@ -82,7 +83,8 @@ def score_pairs(vectors: CorpusVectors, pairs: set[tuple[int, int]],
         for n, j in enumerate(targets):
             score = scoring.combine(float(cosines[n]), (forward_sim[n] + back_sim[n]) / 2)
             jac, contained = _lexical(vectors, signatures, i, j)
-            band = scoring.band(score, jac, contained)
+            hub = vectors.types[i] in HUB_TYPES or vectors.types[j] in HUB_TYPES
+            band = scoring.band(score, jac, contained, hub=hub)
             if band == scoring.BANDS[3]:
                 continue
             block = sims[:, offsets[n]:offsets[n] + sizes[n]]

@@ -8,9 +8,27 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
+from principles.page_types import HUB_TYPES
 from service.controllers.pages import require_page
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
+
+
+def related_rows(index: IndexView, page_id: str, limit: int, *, type: str | None = None,
+                 hubs: bool = False) -> list[dict[str, Any]]:
+    """The precomputed rows the endpoint answers with: served pages only, of one type when
+    asked, hub pages only when asked (`hubs`, or a `type` that is a hub type)."""
+    rows = []
+    for row in index.related.rows(page_id):
+        target = index.pages[row["id"]]
+        if not index.visible(target) or (type and target["type"] != type):
+            continue
+        if not (hubs or type) and target["type"] in HUB_TYPES:
+            continue
+        rows.append(row)
+        if len(rows) == limit:
+            break
+    return rows
 
 
 def _passage(page: dict[str, Any], index: int) -> PassageEvidence:
@@ -27,20 +45,22 @@ def _term(index: IndexView, key: str) -> TermRef:
 
 
 @get("/v1/related", operation_id="related", tags=["related"], summary="Related pages for a page",
-     description="Hybrid: shared concepts, categories and tags weighted by rarity, fused with "
-                 "page and passage embedding similarity. Each result says why (`reasons`).")
+     description="Passage coverage both ways, page similarity and shared concepts, categories "
+                 "and tags weighted by rarity. Each result says why (`reasons`). Content pages "
+                 "only by default, as the site's widget lists them; `hubs=true` adds tag, "
+                 "category, concept and section pages.")
 async def related(
     index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
     type: Annotated[str | None, Parameter(description="Only pages of this type")] = None,
+    hubs: Annotated[bool, Parameter(description="Also list tag, category, concept and section "
+                                                "pages (hubs of a term)")] = False,
 ) -> RelatedResponse:
     source = require_page(index, page)
     results = []
-    for row in index.related.rows(source["id"]):
+    for row in related_rows(index, source["id"], limit, type=type, hubs=hubs):
         target = index.pages[row["id"]]
-        if not index.visible(target) or (type and target["type"] != type):
-            continue
         a, b = row["pair"]
         results.append(RelatedResult(
             id=target["id"], title=target["title"], url=target["url"], type=target["type"],
@@ -49,8 +69,6 @@ async def related(
                 shared_terms=[_term(index, key) for key in row["shared"]],
                 passages=PassagePair(similarity=row["passage"], source=_passage(source, a),
                                      target=_passage(target, b)),
-                signals={"graph": row["graph"], "dense": row["dense"], "passage": row["passage"]},
+                signals={name: row[name] for name in ("coverage", "dense", "graph", "passage")},
             )))
-        if len(results) == limit:
-            break
     return RelatedResponse(page=source["id"], results=results)
