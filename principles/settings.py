@@ -84,4 +84,11 @@ class Settings(BaseSettings):
     overlap_max_draft_words: int = Field(
         10000, ge=100, le=200000, description="Overlap finder: longest draft accepted, in words "
         "(a 10,000-word draft is ~80 passages, ~5 s of model time on 2 cores).")
+    # [hardening] limits on hostile corpus files and requests (issue 13)
+    max_file_bytes: int = Field(
+        2_000_000, ge=1024, le=1_000_000_000, description="Largest corpus file ingest reads; "
+        "bigger files are skipped with a report line (the site's largest page is ~30 KB).")
+    max_aliases: int = Field(
+        500, ge=1, le=100_000, description="Aliases kept per page; more are dropped with a "
+        "report line.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
