@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, parse_draft
 from principles.overlap.finder import OverlapFinder
@@ -56,10 +58,11 @@ class OverlapService:
                                passage_overlap=self.chunking["passage_overlap"],
                                max_words=self.max_words)
         except DraftError as exc:
-            raise InvalidParameter(f"text: {exc}") from exc
+            raise InvalidParameter(f"{exc.field}: {exc}") from exc
 
     async def check(self, request: DraftRequest, limit: int, min_score: float) -> DraftReport:
-        draft = self.parse(request)
+        # Off the event loop: cleaning a 1 MB draft takes a while (its YAML is bounded).
+        draft = await anyio.to_thread.run_sync(self.parse, request)
 
         def work() -> DraftReport:
             return self.finder.find(self.engine.encoder, draft, limit=limit, min_score=min_score)

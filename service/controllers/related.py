@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from service.controllers.pages import require_page
+from service.guards import check_page_type
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
 
@@ -33,8 +34,10 @@ async def related(
     index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
-    type: Annotated[str | None, Parameter(description="Only pages of this type")] = None,
+    type: Annotated[str | None, Parameter(description="Only pages of this type (one of the "
+                                          "index's page types, e.g. article, tag; 422 otherwise)")] = None,
 ) -> RelatedResponse:
+    check_page_type(type, index.page_types)
     source = require_page(index, page)
     results = []
     for row in index.related.rows(source["id"]):
