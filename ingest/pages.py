@@ -15,8 +15,8 @@ from typing import Any
 from ingest.report import Action, Report, Severity
 from ingest.source import SourceFile
 from ingest.text import count_shortcodes, markdown_to_text, title_from_body
-from principles.limits import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 from ontology.vocab import TAXONOMY_KINDS
+from principles.limits import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 from principles.paths import (
     expand_permalink,
     hugo_url,

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from ingest.pages import Page
 from ingest.report import Action, Report, Severity
-from principles.safe_yaml import excerpt
 from ontology.vocab import TAXONOMY_KINDS
 from principles.paths import slugify, title_from_filename
+from principles.safe_yaml import excerpt
 
 
 @dataclass

@@ -46,18 +46,21 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth = 0
         self._aliases = 0
 
+    def _line(self) -> int:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        return int(event.start_mark.line) + 1
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
                 raise YamlTooComplex(f"more than {MAX_ALIASES} YAML aliases (*name); write the "
-                                     "values out", self.peek_event().start_mark.line + 1)
+                                     "values out", self._line())
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise YamlTooComplex(f"YAML nested more than {MAX_DEPTH} levels deep",
-                                     self.peek_event().start_mark.line + 1)
-            return super().compose_node(parent, index)  # type: ignore[no-untyped-call,no-any-return]
+                raise YamlTooComplex(f"YAML nested more than {MAX_DEPTH} levels deep", self._line())
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -105,15 +108,15 @@ def load_front_matter(text: str) -> Any:
                              f"{MAX_FRONT_MATTER_BYTES} (move long text into the body)")
     loader = _BoundedLoader(text)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
         if node is None:
             return None
         expanded_size(node)
-        return loader.construct_document(node)  # type: ignore[no-untyped-call]
+        return loader.construct_document(node)
     except RecursionError as exc:  # belt and braces: MAX_DEPTH should stop this first
         raise YamlTooComplex(f"YAML nested too deeply (more than {MAX_DEPTH} levels)") from exc
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def excerpt(value: Any, limit: int = 80) -> str:

@@ -17,8 +17,10 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from typing import cast
 
 from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
@@ -72,7 +74,7 @@ async def _problem(send: Send, status: int, slug: str, title: str, detail: str) 
 
 def edge(app: ASGIApp, allowed_hosts: Sequence[str]) -> ASGIApp:
     async def handler(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         hosts = [v for k, v in scope["headers"] if k == b"host"]
@@ -85,7 +87,7 @@ def edge(app: ASGIApp, allowed_hosts: Sequence[str]) -> ASGIApp:
             return
         head = scope["method"] == "HEAD"
         if head:
-            scope = {**scope, "method": "GET"}  # type: ignore[typeddict-item]
+            scope = cast(Scope, {**scope, "method": "GET"})
         schema = scope["path"].startswith("/schema")
 
         async def guarded_send(message: Message) -> None:
@@ -99,9 +101,9 @@ def edge(app: ASGIApp, allowed_hosts: Sequence[str]) -> ASGIApp:
                     if b"content-security-policy" not in names:
                         csp = CSP_SCHEMA if schema else CSP_HTML
                         headers.append((b"content-security-policy", csp.encode()))
-                message = {**message, "headers": headers}  # type: ignore[typeddict-item]
+                message = cast(Message, {**message, "headers": headers})
             elif head and message["type"] == "http.response.body":
-                message = {**message, "body": b""}  # type: ignore[typeddict-item]
+                message = cast(Message, {**message, "body": b""})
             await send(message)
 
         await app(scope, receive, guarded_send)

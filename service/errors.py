@@ -78,7 +78,7 @@ def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own errors (routing, validation) in the same problem shape."""
     if isinstance(exc, ValidationException):
-        extra = {"errors": exc.extra} if exc.extra else {}
+        extra: dict[str, Any] = {"errors": exc.extra} if exc.extra else {}
         return problem(422 if exc.status_code == 400 else exc.status_code, "invalid-parameter",
                        "Invalid parameter", exc.detail, request.url.path, **extra)
     if isinstance(exc, NotFoundException):

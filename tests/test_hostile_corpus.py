@@ -13,26 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.corpus import discover, load_pages
-from ingest.pipeline import IngestResult, ingest
+from ingest.pipeline import IngestResult
 from ingest.report import Report
 from principles.cli import app
-from principles.embedder import Encoder
-from principles.settings import Settings
-from tests.hostile import EXPECTED, SECRET, write_hostile_corpus
-
-
-@pytest.fixture(scope="module")
-def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("hostile")
-    outside = base / "outside"
-    outside.mkdir()
-    return write_hostile_corpus(base / "corpus", outside / "passwd")
-
-
-@pytest.fixture(scope="module")
-def hostile_ingest(hostile_root: Path, encoder: Encoder) -> IngestResult:
-    return ingest(Settings(corpus_dir=hostile_root, index_dir=hostile_root.parent / "index"),
-                  encoder=encoder)
+from tests.hostile import EXPECTED, SECRET
 
 
 def test_parsing_every_hostile_file_is_bounded(hostile_root: Path) -> None:
