@@ -12,6 +12,7 @@
     +-- QueryTooLong             413  a SPARQL query longer than the limit
     +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
     +-- AnswerTooLarge           413  a SPARQL answer over the byte limit
+    +-- ContentTooLarge          413  a field over its size limit (an overlap draft's text)
     Unavailable subclasses: EngineCrashed (503, the SPARQL worker died), QueryOutOfMemory (503)
 principles.vectors.StoreUnavailable (a Qdrant server unreachable) is answered as Unavailable.
 """
@@ -159,3 +160,7 @@ class EngineCrashed(Unavailable):
 
 class QueryOutOfMemory(Unavailable):
     status, slug, title = 503, "query-memory", "SPARQL query hit the memory cap"
+
+
+class ContentTooLarge(ServiceError):
+    status, slug, title = 413, "too-large", "Content too large"

@@ -16,11 +16,11 @@ from typing import Any
 import anyio
 
 from principles.overlap import artefacts
-from principles.overlap.draft import Draft, DraftError, parse_draft
+from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
 from principles.overlap.finder import OverlapFinder
 from principles.overlap.results import DraftReport, PairsReport
 from principles.settings import Settings
-from service.errors import InvalidParameter, Unavailable
+from service.errors import ContentTooLarge, InvalidParameter, Unavailable
 from service.index import IndexView
 from service.search import SearchEngine
 
@@ -57,6 +57,8 @@ class OverlapService:
                                passage_words=self.chunking["passage_words"],
                                passage_overlap=self.chunking["passage_overlap"],
                                max_words=self.max_words)
+        except DraftTooLong as exc:
+            raise ContentTooLarge(f"{exc.field}: {exc}") from exc
         except DraftError as exc:
             raise InvalidParameter(f"{exc.field}: {exc}") from exc
 
