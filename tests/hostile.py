@@ -91,5 +91,6 @@ def write_hostile_corpus(root: Path, secret_file: Path) -> Path:
     _write(root, "root-alias.md", "---\ntitle: Root Alias\naliases: [/, /index.html]\n---\nbody\n")
     _write(root, "nested-values.md", "---\ntitle: Nested\ntags: [[[[a]]], {b: [c]}]\n"
            "draft: {x: [1, 2]}\nweight: [1]\n---\nbody\n")
-    _write(root, "non-ascii.md", "---\ntitle: Café\nurl: /café-ü/\naliases: [/old/cafe/]\n---\nCafé body text.\n")
+    _write(root, "non-ascii.md",
+           "---\ntitle: Café\nurl: /café-ü/\naliases: [/old/cafe/]\n---\nCafé body text.\n")
     return root
