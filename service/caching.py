@@ -8,6 +8,7 @@ runs for a conditional request: whether a representation exists (200 or 404) dec
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 
 from litestar.enums import ScopeType
@@ -69,7 +70,7 @@ def caching_middleware(version: str, max_age: int) -> Callable[[ASGIApp], ASGIAp
                 if message["type"] == "http.response.start" and message["status"] == 200:
                     if if_match is not None and not match(if_match, etag):
                         swallow = True
-                        await _empty(send, 412, [(b"etag", etag)])
+                        await _precondition_failed(send, etag, scope["path"])
                         return
                     if if_none_match is not None and none_match(if_none_match, etag):
                         swallow = True
@@ -93,3 +94,17 @@ async def _empty(send: Send, status: int, headers: list[tuple[bytes, bytes]]) ->
     await send(start)
     body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
     await send(body)
+
+
+async def _precondition_failed(send: Send, etag: bytes, path: str) -> None:
+    """412 problem+json: If-Match named none of the current representation's tags."""
+    body = json.dumps({"type": "https://principles.graph/problems/precondition-failed",
+                       "title": "Precondition failed", "status": 412, "instance": path[:200],
+                       "detail": f"If-Match does not match the current ETag {etag.decode()}"}).encode()
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 412, "headers": [
+        (b"etag", etag), (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode())]}
+    await send(start)
+    message: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body,
+                                      "more_body": False}
+    await send(message)
