@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ingest.pages import Page
 from ingest.report import Action, Report, Severity
+from principles.safe_yaml import excerpt
 
 WINNER_RULE = ("canonical url first, then published before draft, then the earliest date, "
                "then the smallest page id")
@@ -29,10 +30,8 @@ def resolve_aliases(pages: list[Page], report: Report) -> tuple[dict[str, str], 
     """Map every alias and url to one page id; report each contested path once."""
     claims: dict[str, list[Page]] = {}
     for page in pages:
-        for path in [page.url, *page.aliases]:
-            bucket = claims.setdefault(path, [])
-            if page not in bucket:
-                bucket.append(page)
+        for path in dict.fromkeys([page.url, *page.aliases]):  # once per page, linear
+            claims.setdefault(path, []).append(page)
     table: dict[str, str] = {}
     conflicts: list[AliasConflict] = []
     for path, claimants in sorted(claims.items()):
@@ -43,7 +42,7 @@ def resolve_aliases(pages: list[Page], report: Report) -> tuple[dict[str, str], 
             conflicts.append(AliasConflict(path, ranked[0].id, [p.id for p in ranked]))
             for loser in ranked[1:]:
                 report.add(loser.rel_path, "field aliases",
-                           f"alias {path!r} is also claimed by {ranked[0].id}, which wins "
+                           f"alias {excerpt(path)} is also claimed by {ranked[0].id}, which wins "
                            f"({WINNER_RULE}); remove it from one page", Action.FLAGGED,
                            Severity.WARNING, "alias-conflict")
     return table, conflicts

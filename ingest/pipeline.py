@@ -109,8 +109,9 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     started = time.perf_counter()
     timings: dict[str, float] = {}
     report = Report()
-    files = discover(settings.corpus_dir)
-    digest = corpus_hash(files)
+    files = discover(settings.corpus_dir, report)
+    digest = corpus_hash(files, [*(f.line() for f in report.findings),
+                                 f"max_aliases={settings.max_aliases}"], settings.max_file_bytes)
     previous_build, previous = _previous(layout, settings)
     if (not force and previous is not None and previous.corpus_hash == digest
             and previous.model == settings.model and previous.index_format == INDEX_FORMAT
@@ -124,7 +125,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         return IngestResult(previous_build, previous, report, up_to_date=True)
 
     mark = time.perf_counter()
-    pages = load_pages(files, report)
+    pages = load_pages(files, report, max_file_bytes=settings.max_file_bytes,
+                       max_aliases=settings.max_aliases)
     terms = resolve_terms(pages, report)
     alias_table, conflicts = resolve_aliases(pages, report)
     timings["parse"] = time.perf_counter() - mark

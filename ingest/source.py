@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from ingest.report import Action, Report, Severity
+from ingest.safe_read import Refused, read_bounded
+from principles.safe_yaml import YamlTooComplex, load_front_matter
 
 _OPENING = re.compile(r"\A---[ \t]*\n")
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -36,10 +37,14 @@ class SourceFile:
         return f"line {line} (field {key})" if line else f"field {key}"
 
 
-def read_source(path: Path, rel_path: str, report: Report) -> SourceFile | None:
+def read_source(path: Path, rel_path: str, report: Report,
+                max_bytes: int = 2_000_000) -> SourceFile | None:
     """Decode and split one file; None (with a report line) when nothing usable is in it."""
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, max_bytes)
+    except Refused as exc:
+        report.add(rel_path, "file", exc.message, Action.SKIPPED, Severity.ERROR, exc.kind)
+        return None
     except OSError as exc:
         report.add(rel_path, "file", f"cannot be read ({exc.strerror})", Action.SKIPPED,
                    Severity.ERROR, "unreadable")
@@ -88,16 +93,20 @@ def _split_front_matter(text: str, rel_path: str, report: Report) -> SourceFile 
                    "front matter opened with '---' but never closed; add a closing '---' line",
                    Action.SKIPPED, Severity.ERROR, "unclosed-front-matter")
         return None
-    handler = YAMLHandler()
     fm_text = text[opening.end(): closing.start()]
     body = text[closing.end():].lstrip("\n")
     body_line = text[: len(text) - len(body)].count("\n") + 1
     try:
-        meta = handler.load(fm_text) if fm_text.strip() else {}
+        meta = load_front_matter(fm_text) if fm_text.strip() else {}
+    except YamlTooComplex as exc:
+        where = f"line {exc.line + 1}" if exc.line is not None else "front matter"
+        report.add(rel_path, where, f"front matter refused: {exc.problem}", Action.SKIPPED,
+                   Severity.ERROR, "yaml-too-complex")
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 2}" if mark is not None else "front matter"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])[:200]
         report.add(rel_path, where, f"invalid YAML in front matter: {problem}; fix the YAML",
                    Action.SKIPPED, Severity.ERROR, "invalid-yaml")
         return None

@@ -11,6 +11,7 @@ from ingest.pages import Page
 from ingest.report import Action, Report, Severity
 from ontology.vocab import TAXONOMY_KINDS
 from principles.paths import slugify, title_from_filename
+from principles.safe_yaml import excerpt
 
 
 @dataclass
@@ -55,7 +56,7 @@ def resolve_terms(pages: list[Page], report: Report) -> dict[str, Term]:
             for ref in page.term_refs.get(kind, []):
                 slug = lookup.get((kind, loose_key(ref))) or slugify(ref)
                 if not slug:
-                    report.add(page.rel_path, f"field {kind}", f"{kind} entry {ref!r} has no "
+                    report.add(page.rel_path, f"field {kind}", f"{kind} entry {excerpt(ref)} has no "
                                "letters or digits", Action.SKIPPED, Severity.WARNING, "empty-term")
                     continue
                 key = f"{kind}/{slug}"
@@ -75,7 +76,7 @@ def resolve_terms(pages: list[Page], report: Report) -> dict[str, Term]:
             term.label = titled[0] if titled else title_from_filename(term.slug)
             page = first_use[key]
             report.add(page.rel_path, f"field {term.kind}",
-                       f"{term.kind} {term.label!r} has no page ({term.kind}/{term.slug}/_index.md);"
+                       f"{term.kind} {excerpt(term.label)} has no page ({term.kind}/{term.slug}/_index.md);"
                        f" created the term, used by {sum(used.values())} page(s)",
                        Action.FLAGGED, Severity.WARNING, "term-without-page")
         term.alt_labels = {s for s in used if s != term.label and s != term.slug}

@@ -110,3 +110,18 @@ def expand_permalink(url: str, *, page_id: str, slug: str | None, title: str,
     }
     missing = [m.group(0) for m in _TOKEN.finditer(url) if not values[m.group(1)]]
     return _TOKEN.sub(lambda m: values[m.group(1)], url), missing
+
+
+_UNSAFE_IN_PATH = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def site_path_problem(raw: str) -> str | None:
+    """Why `raw` cannot be a url or alias, or None. Whitespace and control characters (also
+    percent-encoded ones) would add rules to `_redirects` (`/old\\n/* /elsewhere 302`) or
+    silently turn into another path, so they are refused rather than repaired."""
+    text = raw.strip()
+    if _UNSAFE_IN_PATH.search(text):
+        return "contains whitespace or control characters"
+    if _UNSAFE_IN_PATH.search(normalise_site_path(text)):
+        return "contains percent-encoded whitespace or control characters"
+    return None

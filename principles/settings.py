@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         10000, ge=1, le=1_000_000, description="Result rows (or triples) returned before truncating.")
     sparql_max_query_length: int = Field(
         10000, ge=100, le=1_000_000, description="Longest SPARQL query accepted, in characters.")
+    sparql_max_nesting: int = Field(
+        64, ge=4, le=1000, description="Deepest nesting of braces, parentheses and brackets in a "
+        "SPARQL query (400 beyond; thousands crash the engine's parser).")
+    sparql_max_answer_bytes: int = Field(
+        16_000_000, ge=10_000, le=1_000_000_000, description="Largest SPARQL answer in bytes "
+        "(413 beyond): the row cap alone does not bound one huge GROUP_CONCAT row.")
     sparql_workers: int = Field(
         2, ge=1, le=32, description="Embedded engine: query worker processes (one query each).")
     sparql_worker_memory_mb: int = Field(
@@ -84,4 +90,23 @@ class Settings(BaseSettings):
     overlap_max_draft_words: int = Field(
         10000, ge=100, le=200000, description="Overlap finder: longest draft accepted, in words "
         "(a 10,000-word draft is ~80 passages, ~5 s of model time on 2 cores).")
+    # [hardening] limits on hostile corpus files and requests (issue 13)
+    max_file_bytes: int = Field(
+        2_000_000, ge=1024, le=1_000_000_000, description="Largest corpus file ingest reads; "
+        "bigger files are skipped with a report line (the site's largest page is ~30 KB).")
+    max_aliases: int = Field(
+        500, ge=1, le=100_000, description="Aliases kept per page; more are dropped with a "
+        "report line.")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]", "testserver.local"],
+        description="Host header values served (JSON list; `*` = any well-formed host, "
+        "`.example.com` = the domain and its subdomains); others get 400. testserver.local is "
+        "the name Litestar's test client sends.")
+    site_base_url: str = Field(
+        "http://localhost:1313", pattern=r"^https?://[^\s/?#]+/?$",
+        description="Where the site's pages are published (scheme and host): JSON-LD `url`s are "
+        "built from it, never from the request's Host.")
+    max_json_depth: int = Field(
+        32, ge=2, le=512, description="Deepest nesting accepted in a JSON request body (400 "
+        "beyond).")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

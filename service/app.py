@@ -28,6 +28,7 @@ from service.controllers.search import search
 from service.controllers.ui import ui_handlers
 from service.errors import EXCEPTION_HANDLERS
 from service.guards import url_limit_middleware
+from service.hardening import harden
 from service.index import IndexView, open_index
 from service.openapi import add_problem_responses
 from service.search import SearchEngine, SparseIndexes
@@ -101,4 +102,5 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
         debug=False,
     )
     add_problem_responses(app)
+    harden(app, settings, view)
     return app

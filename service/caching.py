@@ -1,13 +1,14 @@
 """HTTP caching for read endpoints: ETag from the index version, Cache-Control, 304s.
 
 Every answer of a build is fixed until the next build is published, so the ETag is the
-build id (plus the Accept header, since /v1/pages negotiates JSON-LD) and a matching
-If-None-Match is answered 304 before any handler runs.
+build id (plus the Accept header, since /v1/pages negotiates JSON-LD). The handler still
+runs for a conditional request: whether a representation exists (200 or 404) decides.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 
 from litestar.enums import ScopeType
@@ -28,7 +29,26 @@ def etag_for(version: str, accept: str) -> str:
     return f'"{version}-{hashlib.sha1(accept.encode()).hexdigest()[:8]}"'
 
 
+def _tags(header: bytes) -> list[bytes]:
+    return [c.strip() for c in header.split(b",") if c.strip()]
+
+
+def none_match(header: bytes, etag: bytes) -> bool:
+    """If-None-Match (RFC 9110 13.1.2, weak comparison): `*` or one of the listed tags."""
+    tags = _tags(header)
+    return b"*" in tags or etag in [t.removeprefix(b"W/") for t in tags]
+
+
+def match(header: bytes, etag: bytes) -> bool:
+    """If-Match (RFC 9110 13.1.1, strong comparison: a weak tag never matches)."""
+    tags = _tags(header)
+    return b"*" in tags or etag in tags
+
+
 def caching_middleware(version: str, max_age: int) -> Callable[[ASGIApp], ASGIApp]:
+    """Conditional requests per RFC 9110 section 13, judged on the answer the handler gives:
+    only a 200 (a current representation exists) becomes 304 (If-None-Match) or 412 (a
+    failed If-Match); a 404 stays a 404 whatever the client sends, `*` included."""
     cache_control = f"public, max-age={max_age}".encode()
 
     def factory(app: ASGIApp) -> ASGIApp:
@@ -39,26 +59,52 @@ def caching_middleware(version: str, max_age: int) -> Callable[[ASGIApp], ASGIAp
                 return
             headers = dict(scope["headers"])
             etag = etag_for(version, headers.get(b"accept", b"").decode("latin-1")).encode()
-            candidates = headers.get(b"if-none-match", b"")
-            if candidates and (candidates.strip() == b"*" or etag in
-                               [c.strip().removeprefix(b"W/") for c in candidates.split(b",")]):
-                start: HTTPResponseStartEvent = {
-                    "type": "http.response.start", "status": 304, "headers": [
-                        (b"etag", etag), (b"cache-control", cache_control), (b"vary", b"Accept")]}
-                await send(start)
-                body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"",
-                                               "more_body": False}
-                await send(body)
-                return
+            if_match = headers.get(b"if-match")
+            if_none_match = headers.get(b"if-none-match")
+            swallow = False
 
-            async def send_with_headers(message: Message) -> None:
+            async def send_conditionally(message: Message) -> None:
+                nonlocal swallow
+                if swallow:
+                    return  # the body of an answer replaced by 304 / 412
                 if message["type"] == "http.response.start" and message["status"] == 200:
+                    if if_match is not None and not match(if_match, etag):
+                        swallow = True
+                        await _precondition_failed(send, etag, scope["path"])
+                        return
+                    if if_none_match is not None and none_match(if_none_match, etag):
+                        swallow = True
+                        await _empty(send, 304, [(b"etag", etag), (b"cache-control", cache_control),
+                                                 (b"vary", b"Accept")])
+                        return
                     message["headers"] = [*message.get("headers", []), (b"etag", etag),
                                           (b"cache-control", cache_control), (b"vary", b"Accept")]
                 await send(message)
 
-            await app(scope, receive, send_with_headers)
+            await app(scope, receive, send_conditionally)
 
         return middleware
 
     return factory
+
+
+async def _empty(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status,
+                                     "headers": headers}
+    await send(start)
+    body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+    await send(body)
+
+
+async def _precondition_failed(send: Send, etag: bytes, path: str) -> None:
+    """412 problem+json: If-Match named none of the current representation's tags."""
+    body = json.dumps({"type": "https://principles.graph/problems/precondition-failed",
+                       "title": "Precondition failed", "status": 412, "instance": path[:200],
+                       "detail": f"If-Match does not match the current ETag {etag.decode()}"}).encode()
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 412, "headers": [
+        (b"etag", etag), (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode())]}
+    await send(start)
+    message: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body,
+                                      "more_body": False}
+    await send(message)

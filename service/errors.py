@@ -11,6 +11,9 @@
     +-- QueryRefused             403  SPARQL update, SERVICE or an unknown graph (read-only, no fetches)
     +-- QueryTooLong             413  a SPARQL query longer than the limit
     +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
+    +-- AnswerTooLarge           413  a SPARQL answer over the byte limit
+    +-- ContentTooLarge          413  a field over its size limit (an overlap draft's text)
+    Unavailable subclasses: EngineCrashed (503, the SPARQL worker died), QueryOutOfMemory (503)
 principles.vectors.StoreUnavailable (a Qdrant server unreachable) is answered as Unavailable.
 """
 
@@ -63,10 +66,10 @@ class Unavailable(ServiceError):
 
 
 def problem(status: int, slug: str, title: str, detail: str, instance: str,
-            **extra: Any) -> Response[dict[str, Any]]:
+            headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
             "instance": instance, **extra}
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
@@ -76,15 +79,34 @@ def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's own errors (routing, validation) in the same problem shape."""
     if isinstance(exc, ValidationException):
-        extra = {"errors": exc.extra} if exc.extra else {}
+        extra: dict[str, Any] = {"errors": exc.extra} if exc.extra else {}
         return problem(422 if exc.status_code == 400 else exc.status_code, "invalid-parameter",
                        "Invalid parameter", exc.detail, request.url.path, **extra)
     if isinstance(exc, NotFoundException):
         return problem(404, "not-found", "Not found", exc.detail or "no such resource",
                        request.url.path)
-    slug = "method-not-allowed" if exc.status_code == 405 else "http-error"
-    return problem(exc.status_code, slug, exc.detail or "HTTP error", exc.detail or "",
-                   request.url.path)
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in ("allow", "retry-after")}
+    if exc.status_code == 405:
+        # RFC 9110: a 405 lists the methods the resource supports; HEAD goes wherever GET does
+        # (service/edge.py answers it).
+        methods = {m.strip().upper() for m in headers.pop("allow", "").split(",") if m.strip()}
+        methods |= {"HEAD"} if "GET" in methods else set()
+        headers["Allow"] = ", ".join(sorted(methods))
+        return problem(405, "method-not-allowed", "Method not allowed",
+                       f"{request.method} is not supported here; allowed: {headers['Allow']}",
+                       request.url.path, headers)
+    if exc.status_code == 413:
+        return problem(413, "body-too-large", "Request body too large", exc.detail or "",
+                       request.url.path, headers)
+    return problem(exc.status_code, "http-error", exc.detail or "HTTP error", exc.detail or "",
+                   request.url.path, headers)
+
+
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A request nested deeper than any decoder can follow (a JSON body `[[[[...`): the
+    client's problem, not a crash (json_guard refuses most of these first, naming the limit)."""
+    return problem(400, "too-deep", "Request nested too deeply",
+                   "the request body is nested too deeply to read; flatten it", request.url.path)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -103,6 +125,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServiceError: handle_service_error,
     StoreUnavailable: handle_store_unavailable,
     HTTPException: handle_http_exception,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 
@@ -125,3 +148,19 @@ class QueryTooLong(ServiceError):
 
 class UnsupportedMediaType(ServiceError):
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class AnswerTooLarge(ServiceError):
+    status, slug, title = 413, "answer-too-large", "SPARQL answer too large"
+
+
+class EngineCrashed(Unavailable):
+    status, slug, title = 503, "engine-crashed", "query engine crashed"
+
+
+class QueryOutOfMemory(Unavailable):
+    status, slug, title = 503, "query-memory", "SPARQL query hit the memory cap"
+
+
+class ContentTooLarge(ServiceError):
+    status, slug, title = 413, "too-large", "Content too large"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from principles.paths import slugify
+from principles.paths import site_path_problem, slugify
 from service.index import IndexView
 
 PER_TYPE = 5
@@ -82,12 +82,22 @@ def bundle_folder(page: dict[str, Any]) -> str | None:
 
 
 def redirects(index: IndexView) -> list[tuple[str, str]]:
+    """(old path, canonical url) rules from validated values only: ingest already refuses
+    whitespace and control characters, but a build from an older ingest may hold them, and one
+    newline in `_redirects` adds a rule (`/* /hijacked 302`). `/` is never redirected away."""
     rows = []
     for path, page_id in sorted(index.paths.items()):
         page = index.pages[page_id]
-        if path != page["url"] and index.visible(page):
-            rows.append((path, page["url"]))
+        if path == page["url"] or not index.visible(page) or path == "/":
+            continue
+        if not _safe_path(path) or not _safe_path(page["url"]):
+            continue
+        rows.append((path, page["url"]))
     return rows
+
+
+def _safe_path(path: str) -> bool:
+    return path.startswith("/") and not path.startswith("//") and site_path_problem(path) is None
 
 
 def export_hugo(index: IndexView, out: Path) -> ExportSummary:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import BadRequest
+from service.errors import BadRequest, InvalidParameter
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -28,6 +28,15 @@ def check_reference(ref: str) -> None:
     if ".." in re.split(r"[/\\]", ref):
         raise BadRequest("the page reference contains a '..' segment; send a page id "
                          "(tags/customer-focus), url or alias")
+
+
+def check_page_type(value: str | None, known: frozenset[str]) -> None:
+    """`type` filters take one of the index's page types; anything else is a 422 naming them
+    (an unknown type used to answer 200 with nothing, hiding a typo or a probe)."""
+    if value is not None and value not in known:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise InvalidParameter(f"type {shown!r} is not a page type of this index; one of: "
+                               f"{', '.join(sorted(known))}")
 
 
 def url_limit_middleware(max_bytes: int) -> Callable[[ASGIApp], ASGIApp]:

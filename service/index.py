@@ -83,6 +83,11 @@ class IndexView:
         """Pages this service shows (counted once: /health must stay O(1) at 50k pages)."""
         return sum(1 for p in self.pages.values() if self.visible(p))
 
+    @cached_property
+    def page_types(self) -> frozenset[str]:
+        """Every page type in the build: the values a `type` filter may take."""
+        return frozenset(p["type"] for p in self.pages.values())
+
     @property
     def version(self) -> str:
         return self.manifest.build_id

@@ -13,12 +13,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from principles.overlap import artefacts
-from principles.overlap.draft import Draft, DraftError, parse_draft
+from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
 from principles.overlap.finder import OverlapFinder
 from principles.overlap.results import DraftReport, PairsReport
 from principles.settings import Settings
-from service.errors import InvalidParameter, Unavailable
+from service.errors import ContentTooLarge, InvalidParameter, Unavailable
 from service.index import IndexView
 from service.search import SearchEngine
 
@@ -55,11 +57,14 @@ class OverlapService:
                                passage_words=self.chunking["passage_words"],
                                passage_overlap=self.chunking["passage_overlap"],
                                max_words=self.max_words)
+        except DraftTooLong as exc:
+            raise ContentTooLarge(f"{exc.field}: {exc}") from exc
         except DraftError as exc:
-            raise InvalidParameter(f"text: {exc}") from exc
+            raise InvalidParameter(f"{exc.field}: {exc}") from exc
 
     async def check(self, request: DraftRequest, limit: int, min_score: float) -> DraftReport:
-        draft = self.parse(request)
+        # Off the event loop: cleaning a 1 MB draft takes a while (its YAML is bounded).
+        draft = await anyio.to_thread.run_sync(self.parse, request)
 
         def work() -> DraftReport:
             return self.finder.find(self.engine.encoder, draft, limit=limit, min_score=min_score)

@@ -120,3 +120,20 @@ def tiny_corpus(tmp_path: Path) -> Iterator[Path]:
         "Every queue between two steps adds waiting time that nobody sees on a status report.\n",
         "utf-8")
     yield root
+
+
+@pytest.fixture(scope="session")
+def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile-corpus fixture set (tests/hostile.py) in a temporary folder."""
+    from tests.hostile import write_hostile_corpus
+
+    base = tmp_path_factory.mktemp("hostile")
+    outside = base / "outside"
+    outside.mkdir()
+    return write_hostile_corpus(base / "corpus", outside / "passwd")
+
+
+@pytest.fixture(scope="session")
+def hostile_ingest(hostile_root: Path, encoder: Encoder) -> IngestResult:
+    return ingest(Settings(corpus_dir=hostile_root, index_dir=hostile_root.parent / "index"),
+                  encoder=encoder)

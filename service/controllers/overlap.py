@@ -14,6 +14,7 @@ from principles.overlap import scoring
 from principles.overlap.results import DraftReport, PairsReport
 from principles.settings import Settings
 from service.index import IndexView
+from service.json_guard import json_body_guard
 from service.overlap import DraftRequest, OverlapService
 from service.search import SearchEngine
 
@@ -67,4 +68,5 @@ def overlap_router(settings: Settings, index: IndexView, engine: SearchEngine) -
         return service
 
     return Router(path="/", route_handlers=[overlap_draft, overlap_pairs],
-                  dependencies={"overlap": Provide(provide_overlap, sync_to_thread=False)})
+                  dependencies={"overlap": Provide(provide_overlap, sync_to_thread=False)},
+                  before_request=json_body_guard(settings.max_json_depth))

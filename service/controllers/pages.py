@@ -66,7 +66,9 @@ class PagesController(Controller):
             return Response(neighbours(index, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
         page = require_page(index, ref)
         if wants_jsonld(request.headers.get("accept")):
-            return Response(page_jsonld(index, page, str(request.base_url)), media_type=JSONLD)
+            # Never the request's Host: a forged Host would be reflected into the page's url.
+            base = request.app.state.get("site_base_url", "")
+            return Response(page_jsonld(index, page, base), media_type=JSONLD)
         return Response(page_detail(index, page))
 
 

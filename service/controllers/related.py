@@ -10,6 +10,7 @@ from litestar.params import Parameter
 
 from principles.page_types import HUB_TYPES
 from service.controllers.pages import require_page
+from service.guards import check_page_type
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
 
@@ -53,10 +54,12 @@ async def related(
     index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
-    type: Annotated[str | None, Parameter(description="Only pages of this type")] = None,
+    type: Annotated[str | None, Parameter(description="Only pages of this type (one of the "
+                                          "index's page types, e.g. article, tag; 422 otherwise)")] = None,
     hubs: Annotated[bool, Parameter(description="Also list tag, category, concept and section "
                                                 "pages (hubs of a term)")] = False,
 ) -> RelatedResponse:
+    check_page_type(type, index.page_types)
     source = require_page(index, page)
     results = []
     for row in related_rows(index, source["id"], limit, type=type, hubs=hubs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -68,5 +69,12 @@ async def alias_conflicts(index: NamedDependency[IndexView]) -> AliasConflicts:
                  "always starts with exactly one '/'.")
 async def redirect(index: NamedDependency[IndexView], path: FromPath[str]) -> Response[None]:
     _, _, page = resolve_path(index, path)
-    location = "/" + page["url"].lstrip("/\\")
-    return Response(None, status_code=HTTP_301_MOVED_PERMANENTLY, headers={"Location": location})
+    return Response(None, status_code=HTTP_301_MOVED_PERMANENTLY,
+                    headers={"Location": location_for(page["url"])})
+
+
+def location_for(url: str) -> str:
+    """A site-relative, percent-encoded (ASCII) Location: header values are latin-1 on the
+    wire, so a url such as `/café/` was a 500; `%` itself is encoded (stored urls are
+    decoded), `/` is kept, and the leading `/` never becomes `//host`."""
+    return "/" + quote(url.lstrip("/\\"), safe="/!$&'()*+,;=:@-._~")

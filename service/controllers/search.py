@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from service.errors import InvalidParameter
+from service.guards import check_page_type
 from service.index import IndexView
 from service.models import SearchResponse, SearchResult
 from service.search import Filters, Mode, SearchEngine
@@ -35,6 +36,7 @@ async def search(
         raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
     if len(query) > MAX_QUERY:
         raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
+    check_page_type(type, index.page_types)
     filters = Filters(type=type, tags=tuple(tag or ()), categories=tuple(category or ()))
 
     def answer() -> SearchResponse:

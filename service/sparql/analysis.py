@@ -51,6 +51,7 @@ class QueryInfo:
     from_default: list[str | None] | None = None  # FROM IRIs (None entries: unresolvable)
     from_named: list[str | None] | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
+    depth: int = 0  # deepest nesting of { ( [ outside strings, IRIs and comments
 
 
 def tokens(query: str) -> list[Token]:
@@ -97,7 +98,7 @@ def _name_at(toks: list[Token], i: int, info: QueryInfo, base: str | None) -> tu
 def analyse(query: str) -> QueryInfo:
     """Raise Refused for updates and SERVICE; return the form, prologue and dataset clauses."""
     toks = tokens(query)
-    info = QueryInfo()
+    info = QueryInfo(depth=nesting_depth(toks))
     base: str | None = None
     i = 0
     while i < len(toks):
@@ -136,3 +137,17 @@ def analyse(query: str) -> QueryInfo:
             continue
         i += 1
     return info
+
+
+def nesting_depth(toks: list[Token]) -> int:
+    """How deep braces, parentheses and brackets nest: the engine's parser recurses on them,
+    and a few thousand levels overflow its stack (the worker dies with SIGSEGV)."""
+    depth = deepest = 0
+    for tok in toks:
+        if tok.kind == "other":
+            if tok.text in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif tok.text in "})]":
+                depth -= 1
+    return deepest

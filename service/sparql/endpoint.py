@@ -16,7 +16,8 @@ from litestar import Request, Response
 
 from ontology.vocab import ontology_file
 from principles.settings import Settings
-from service.errors import NotAcceptable, QueryRefused
+from service.edge import csp_with_inline_scripts
+from service.errors import InvalidQuery, NotAcceptable, QueryRefused
 from service.index import IndexView
 from service.sparql.analysis import Refused, analyse
 from service.sparql.dataset import resolve_dataset
@@ -57,7 +58,9 @@ class SparqlService:
         self.limits = (f"query timeout {settings.sparql_timeout:g} s; at most "
                        f"{settings.sparql_max_rows} result rows or triples per answer (more is "
                        "cut and flagged by the X-SPARQL-Truncated header); queries up to "
-                       f"{settings.sparql_max_query_length} characters.")
+                       f"{settings.sparql_max_query_length} characters, nesting up to "
+                       f"{settings.sparql_max_nesting} levels, answers up to "
+                       f"{settings.sparql_max_answer_bytes} bytes.")
 
     def start(self) -> None:
         self.engine.start()
@@ -82,6 +85,10 @@ class SparqlService:
             dataset = resolve_dataset(proto.default_graphs, proto.named_graphs, info)
         except Refused as exc:
             raise QueryRefused(str(exc)) from None
+        if info.depth > self.settings.sparql_max_nesting:
+            raise InvalidQuery(f"the query nests braces/parentheses {info.depth} levels deep; the "
+                               f"limit is {self.settings.sparql_max_nesting} "
+                               "(PRINCIPLES_SPARQL_MAX_NESTING)", limit="nesting")
         results_format = negotiate(accept, RESULT_TYPES, RESULT_ALIASES)
         graph_format = negotiate(accept, GRAPH_TYPES, GRAPH_ALIASES)
         if info.form in ("SELECT", "ASK") and results_format is None:
@@ -91,7 +98,7 @@ class SparqlService:
             raise NotAcceptable(f"{info.form} answers one of {', '.join(GRAPH_TYPES.values())}; "
                                 f"none matches Accept: {accept}")
         job = Job(proto.query, dataset.default, dataset.named, results_format, graph_format,
-                  self.settings.sparql_max_rows)
+                  self.settings.sparql_max_rows, self.settings.sparql_max_answer_bytes)
         reply = await anyio.to_thread.run_sync(self.engine.run, job, self.settings.sparql_timeout,
                                                limiter=self.limiter)
         if reply.kind == "graph":
@@ -117,7 +124,8 @@ class SparqlService:
         if choice == "html":
             page = query_page(endpoint, STATIC, self.limits)
             return Response(page.encode(), media_type=HTML,
-                            headers={"Vary": "Accept"})
+                            headers={"Vary": "Accept",
+                                     "Content-Security-Policy": csp_with_inline_scripts(page)})
         sizes = await anyio.to_thread.run_sync(self.engine.sizes, limiter=self.limiter)
         body = describe(endpoint, choice, sizes, self.limits, self.engine.name)
         return Response(body, media_type=GRAPH_TYPES[choice], headers={"Vary": "Accept"})

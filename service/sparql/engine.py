@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from service.errors import InvalidQuery, NotAcceptable
+from service.errors import AnswerTooLarge, InvalidQuery, NotAcceptable, QueryOutOfMemory
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,12 @@ class Job:
     results_format: str | None  # negotiated format key for SELECT/ASK, None if none acceptable
     graph_format: str | None  # same for CONSTRUCT/DESCRIBE
     max_rows: int
+    max_bytes: int = 16_000_000
 
     def wire(self) -> dict[str, Any]:
         return {"query": self.query, "default": list(self.default), "named": list(self.named),
                 "results_format": self.results_format, "graph_format": self.graph_format,
-                "max_rows": self.max_rows}
+                "max_rows": self.max_rows, "max_bytes": self.max_bytes}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ def raise_for(error: str, message: str) -> None:
     """Turn an engine's error report into the problem the client gets."""
     if error == "syntax":
         raise InvalidQuery(message)
+    if error == "too-large":
+        raise AnswerTooLarge(message)
+    if error == "memory":
+        raise QueryOutOfMemory(f"{message}; simplify the query or add a LIMIT")
     if error == "format":
         kind = "results (SELECT/ASK)" if message == "bindings" else "an RDF graph (CONSTRUCT/DESCRIBE)"
         raise NotAcceptable(f"the query answers {kind} and no such format matches Accept")

@@ -14,6 +14,7 @@ import logging
 import os
 import queue
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.errors import QueryTimeout, Unavailable
+from service.errors import EngineCrashed, QueryTimeout, Unavailable
 from service.sparql.engine import Job, Reply, raise_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,10 +199,19 @@ class LocalEngine:
                                "stopped; narrow the patterns or add a LIMIT",
                                timeout_seconds=timeout) from None
         except (WorkerGone, ValueError, OSError) as exc:
-            self._discard(worker)
-            raise Unavailable("the SPARQL worker stopped while answering (the query may have hit "
-                              f"the {self.spec.memory_mb} MB memory cap); retry or simplify the "
-                              "query") from exc
+            code = worker.proc.poll()
+            if code is None:  # broken pipe or framing: it is stopped below either way
+                worker.proc.kill()
+                code = worker.proc.wait()
+            self._discard(worker)  # a fresh worker replaces it: the pool recovers
+            how = (f"was killed by {signal.Signals(-code).name}" if code < 0
+                   and -code in signal.valid_signals() else f"exited with code {code}")
+            log.error("SPARQL worker %s crashed answering a query (%s): %r",
+                      worker.proc.pid, how, exc)
+            raise EngineCrashed(f"the query engine crashed on this query (the worker {how}; it "
+                                f"is replaced). Queries near the {self.spec.memory_mb} MB memory "
+                                "cap or with very deep nesting can do this; simplify the query",
+                                retry=False) from exc
         self._idle.put(worker)
         if "error" in header:
             raise_for(header["error"], header["message"])

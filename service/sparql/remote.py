@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from service.errors import QueryTimeout, Unavailable
 from service.sparql.dataset import GRAPHS, KNOWLEDGE, remote_graphs
 from service.sparql.engine import Job, Reply, raise_for
-from service.sparql.results import FormatUnavailable, render
+from service.sparql.results import FormatUnavailable, TooLarge, render
 
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
 CHUNK = 1 << 16
@@ -79,9 +79,13 @@ class RemoteEngine:
         else:
             result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         try:
-            rendered = render(result, job.results_format, job.graph_format, job.max_rows, self.back)
+            rendered = render(result, job.results_format, job.graph_format, job.max_rows, self.back,
+                              max_bytes=job.max_bytes)
         except FormatUnavailable as exc:
             raise_for("format", str(exc))
+            raise
+        except TooLarge as exc:
+            raise_for("too-large", str(exc))
             raise
         return Reply(rendered.body, rendered.kind, rendered.rows, rendered.truncated)
 

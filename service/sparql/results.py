@@ -42,6 +42,26 @@ class FormatUnavailable(ValueError):
     """The result kind (bindings or graph) has no acceptable format for this request."""
 
 
+class TooLarge(ValueError):
+    """The answer would be larger than the byte limit (one GROUP_CONCAT row can be 100 MB:
+    the row cap alone does not bound bytes)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes (PRINCIPLES_SPARQL_MAX_ANSWER_"
+                         "BYTES); add a LIMIT, select fewer variables or shorter values")
+        self.limit = limit
+
+
+UNBOUNDED = 1 << 62
+
+
+def _size(term: Any) -> int:
+    """Bytes a term adds to an answer, near enough (the value plus a little markup)."""
+    if isinstance(term, ox.Triple):
+        return _size(term.subject) + _size(term.predicate) + _size(term.object)
+    return len(getattr(term, "value", "")) + 16
+
+
 @dataclass(frozen=True)
 class Rendered:
     body: bytes
@@ -74,15 +94,19 @@ def _renamed(term: Any, rename: dict[str, str]) -> Any:
 
 
 def render_bindings(solutions: ox.QuerySolutions, fmt: str, max_rows: int,
-                    rename: dict[str, str]) -> Rendered:
+                    rename: dict[str, str], max_bytes: int = UNBOUNDED) -> Rendered:
     names = [v.value for v in solutions.variables]
     rows = []
+    size = 0
     for solution in itertools.islice(solutions, max_rows + 1):
         row = {}
         for name in names:
             value = solution[name]
             if value is not None:
+                size += _size(value)
                 row[name] = term_json(value, rename)
+        if size > max_bytes:
+            raise TooLarge(max_bytes)
         rows.append(row)
     truncated = len(rows) > max_rows
     body = json.dumps({"head": {"vars": names}, "results": {"bindings": rows[:max_rows]}},
@@ -90,12 +114,20 @@ def render_bindings(solutions: ox.QuerySolutions, fmt: str, max_rows: int,
     if fmt != "json":
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         body = _bytes(parsed.serialize(format=RESULT_FORMATS[fmt]))
+    if len(body) > max_bytes:
+        raise TooLarge(max_bytes)
     return Rendered(body, "bindings", min(len(rows), max_rows), truncated)
 
 
 def render_graph(triples: Iterable[ox.Triple], fmt: str, max_rows: int,
-                 rename: dict[str, str]) -> Rendered:
-    kept = list(itertools.islice(triples, max_rows + 1))
+                 rename: dict[str, str], max_bytes: int = UNBOUNDED) -> Rendered:
+    kept = []
+    size = 0
+    for triple in itertools.islice(triples, max_rows + 1):
+        size += _size(triple)
+        if size > max_bytes:
+            raise TooLarge(max_bytes)
+        kept.append(triple)
     truncated = len(kept) > max_rows
     kept = kept[:max_rows]
     if rename:
@@ -103,11 +135,13 @@ def render_graph(triples: Iterable[ox.Triple], fmt: str, max_rows: int,
                           _renamed(t.object, rename)) for t in kept]
     prefixes = None if fmt == "ntriples" else PREFIXES
     body = _bytes(ox.serialize(kept, format=GRAPH_FORMATS[fmt], prefixes=prefixes))
+    if len(body) > max_bytes:
+        raise TooLarge(max_bytes)
     return Rendered(body, "graph", len(kept), truncated)
 
 
 def render(result: Any, results_format: str | None, graph_format: str | None, max_rows: int,
-           rename: dict[str, str] | None = None) -> Rendered:
+           rename: dict[str, str] | None = None, max_bytes: int = UNBOUNDED) -> Rendered:
     """Any pyoxigraph result (or parsed remote result) as bytes in the requested format."""
     rename = rename or {}
     if isinstance(result, ox.QueryBoolean | bool):
@@ -124,7 +158,7 @@ def render(result: Any, results_format: str | None, graph_format: str | None, ma
     if isinstance(result, ox.QuerySolutions):
         if results_format is None:
             raise FormatUnavailable("bindings")
-        return render_bindings(result, results_format, max_rows, rename)
+        return render_bindings(result, results_format, max_rows, rename, max_bytes)
     if graph_format is None:
         raise FormatUnavailable("graph")
-    return render_graph(result, graph_format, max_rows, rename)
+    return render_graph(result, graph_format, max_rows, rename, max_bytes)

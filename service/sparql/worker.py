@@ -21,7 +21,7 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from service.sparql.dataset import load_store
-from service.sparql.results import FormatUnavailable, render
+from service.sparql.results import UNBOUNDED, FormatUnavailable, TooLarge, render
 
 HEADER = struct.Struct(">Q")
 
@@ -44,11 +44,16 @@ def execute(store: ox.Store, job: dict[str, Any]) -> tuple[dict[str, Any], bytes
         result = store.query(job["query"],
                              default_graph=[ox.NamedNode(g) for g in job["default"]],
                              named_graphs=[ox.NamedNode(g) for g in job["named"]])
-        rendered = render(result, job["results_format"], job["graph_format"], job["max_rows"])
+        rendered = render(result, job["results_format"], job["graph_format"], job["max_rows"],
+                          max_bytes=job.get("max_bytes", UNBOUNDED))
     except SyntaxError as exc:
         return {"error": "syntax", "message": str(exc)}, b""
     except FormatUnavailable as exc:
         return {"error": "format", "message": str(exc)}, b""
+    except TooLarge as exc:
+        return {"error": "too-large", "message": str(exc)}, b""
+    except MemoryError:
+        return {"error": "memory", "message": "the query hit the worker's memory cap"}, b""
     except Exception as exc:  # evaluation errors: reported to the client, worker stays up
         return {"error": "query", "message": f"{type(exc).__name__}: {exc}"}, b""
     return {"kind": rendered.kind, "rows": rendered.rows, "truncated": rendered.truncated}, \
