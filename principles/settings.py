@@ -84,4 +84,10 @@ class Settings(BaseSettings):
     overlap_max_draft_words: int = Field(
         10000, ge=100, le=200000, description="Overlap finder: longest draft accepted, in words "
         "(a 10,000-word draft is ~80 passages, ~5 s of model time on 2 cores).")
+    # [mcp] assistant-facing settings go here
+    site_name: str = Field("Principles Graph", description="Site name: the title of /llms.txt.")
+    site_url: str | None = Field(
+        None, description="Public base URL of the site (https://example.org): page links in "
+        "/llms.txt, /llms-full.txt and the MCP get_page front matter become absolute; unset = "
+        "site-relative.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")

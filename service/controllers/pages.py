@@ -13,6 +13,7 @@ from service.controllers.navigation import NeighboursView, neighbours
 from service.errors import NotFound
 from service.index import IndexView
 from service.jsonld import JSONLD, page_jsonld, wants_jsonld
+from service.markdown import MARKDOWN, page_markdown, wants_markdown
 from service.models import PageDetail, TermRef
 
 
@@ -53,7 +54,8 @@ class PagesController(Controller):
     tags = ("pages",)
 
     @get("/{ref:path}", operation_id="getPage", summary="A page by id, url or alias",
-         description="`Accept: application/ld+json` answers schema.org JSON-LD. "
+         description="`Accept: application/ld+json` answers schema.org JSON-LD; `Accept: "
+                     "text/markdown` the page as Markdown with its facts in YAML front matter. "
                      "`/v1/pages/{id}/neighbours?depth=1..3` answers the page's neighbourhood "
                      "graph (same as the `neighbours` operation).",
          responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
@@ -67,6 +69,8 @@ class PagesController(Controller):
         page = require_page(index, ref)
         if wants_jsonld(request.headers.get("accept")):
             return Response(page_jsonld(index, page, str(request.base_url)), media_type=JSONLD)
+        if wants_markdown(request.headers.get("accept")):
+            return Response(page_markdown(index, page), media_type=MARKDOWN + "; charset=utf-8")
         return Response(page_detail(index, page))
 
 

@@ -12,6 +12,8 @@ from service.controllers.pages import require_page
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
 
+MAX_LIMIT = 30
+
 
 def _passage(page: dict[str, Any], index: int) -> PassageEvidence:
     spans = page["passages"]
@@ -32,9 +34,14 @@ def _term(index: IndexView, key: str) -> TermRef:
 async def related(
     index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
-    limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 5,
     type: Annotated[str | None, Parameter(description="Only pages of this type")] = None,
 ) -> RelatedResponse:
+    return related_pages(index, page, limit, type)
+
+
+def related_pages(index: IndexView, page: str, limit: int, type: str | None) -> RelatedResponse:
+    """The related answer; also the MCP `related` tool's."""
     source = require_page(index, page)
     results = []
     for row in index.related.rows(source["id"]):
