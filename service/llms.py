@@ -63,8 +63,8 @@ def header(index: IndexView, settings: Settings, api_url: str) -> str:
         f"`{api}/v1/pages/{{id}}` with `Accept: text/markdown`; every page in one file: "
         f"{api}/llms-full.txt. Search: `{api}/v1/search?q=...`; related pages with reasons: "
         f"`{api}/v1/related?page={{id}}`; SPARQL: {api}/sparql. MCP server (streamable HTTP, "
-        f"tools search, get_page, related, resolve, terms, neighbours, overlap_check, "
-        f"sparql_query): {api}/mcp", ""])
+        f"tools search, get_page, related, resolve, list_terms, get_term, neighbours, "
+        f"overlap_check, sparql_query): {api}/mcp", ""])
 
 
 def llms_txt(index: IndexView, settings: Settings, api_url: str) -> str:

@@ -70,7 +70,7 @@ class PagesController(Controller):
         if wants_jsonld(request.headers.get("accept")):
             return Response(page_jsonld(index, page, str(request.base_url)), media_type=JSONLD)
         if wants_markdown(request.headers.get("accept")):
-            return Response(page_markdown(index, page), media_type=MARKDOWN + "; charset=utf-8")
+            return Response(page_markdown(index, page), media_type=MARKDOWN)
         return Response(page_detail(index, page))
 
 
