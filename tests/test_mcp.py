@@ -186,3 +186,21 @@ def test_http_transport_limits(http_url: str) -> None:
                                             "Accept": "application/json, text/event-stream"},
                          content=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
     assert foreign.status_code in (403, 421)
+
+
+def test_page_resources_are_listed_by_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """resources/list pages through the served pages PAGE_SIZE at a time, drafts hidden."""
+    from types import SimpleNamespace
+
+    from service.mcp import server as mcp_server
+
+    pages = {f"p/{i:02d}": {"id": f"p/{i:02d}", "title": f"P{i}", "description": "",
+                            "draft": i == 3} for i in range(7)}
+    index = SimpleNamespace(pages=pages, visible=lambda p: not p["draft"])
+    monkeypatch.setattr(mcp_server, "PAGE_SIZE", 4)
+    server = mcp_server.PrinciplesServer(index)  # type: ignore[arg-type]
+    first, cursor = server.page_resources(0)
+    assert [r.name for r in first] == ["p/00", "p/01", "p/02", "p/04"] and cursor == "4"
+    rest, end = server.page_resources(int(cursor))
+    assert [str(r.uri) for r in rest] == ["principles://pages/p/05", "principles://pages/p/06"]
+    assert end is None
