@@ -47,10 +47,10 @@ from principles.overlap.draft import parse_draft  # noqa: E402
 from principles.overlap.finder import OverlapFinder  # noqa: E402
 from principles.overlap.scoring import BANDS  # noqa: E402
 from principles.settings import Settings  # noqa: E402
-from service.app import open_vectors  # noqa: E402
+from service.app import open_search  # noqa: E402
 from service.controllers.related import related_rows  # noqa: E402
 from service.index import IndexView, open_index  # noqa: E402
-from service.search import Filters, Mode, SearchEngine, SparseIndexes  # noqa: E402
+from service.search import Filters, Mode, SearchEngine  # noqa: E402
 
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
 FLAGGED = set(BANDS[:2])  # the bands an author acts on
@@ -59,8 +59,7 @@ TARGET = "tags/customer-focus"
 
 def open_engine(settings: Settings, encoder: Encoder) -> tuple[IndexView, SearchEngine]:
     view = open_index(settings)
-    return view, SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build),
-                              encoder, include_drafts=False)
+    return view, open_search(settings, view, encoder)
 
 
 def finder_for(settings: Settings, view: IndexView, engine: SearchEngine) -> OverlapFinder:

@@ -77,6 +77,22 @@ def serve(
 
 
 @app.command()
+def mcp(
+    index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
+) -> None:
+    """The MCP server for AI assistants over stdio (read-only; the app serves it at /mcp too)."""
+    from principles.index import IndexProblem
+    from service.mcp.stdio import serve_stdio
+
+    settings = _settings(index_dir=index)
+    try:
+        serve_stdio(settings)
+    except IndexProblem as exc:
+        Console(stderr=True, soft_wrap=True).print(f"[red]cannot serve MCP:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
 def settings() -> None:
     """Print the effective settings (after PRINCIPLES_* environment variables)."""
     table = Table("setting", "env", "value")

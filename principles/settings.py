@@ -109,4 +109,11 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(
         32, ge=2, le=512, description="Deepest nesting accepted in a JSON request body (400 "
         "beyond).")
+    # [mcp] assistant-facing settings go here
+    site_name: str = Field("Principles Graph", description="Site name: the title of /llms.txt.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
+
+    def site_base(self) -> str:
+        """Scheme and host the site is published on, without a trailing slash: every absolute
+        page link (JSON-LD, llms.txt, Markdown pages, MCP) is built from it, never from Host."""
+        return self.site_base_url.rstrip("/")

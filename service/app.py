@@ -19,6 +19,7 @@ from principles.stores import open_store, tuning_of
 from principles.vectors import VectorStore
 from service.caching import caching_middleware
 from service.controllers.health import health
+from service.controllers.llms import llms_handlers
 from service.controllers.navigation import NAVIGATION_HANDLERS, navigation
 from service.controllers.overlap import overlap_router
 from service.controllers.pages import PagesController, page_neighbours
@@ -31,6 +32,7 @@ from service.guards import url_limit_middleware
 from service.hardening import harden
 from service.index import IndexView, open_index
 from service.openapi import add_problem_responses
+from service.overlap import OverlapService
 from service.search import SearchEngine, SparseIndexes
 
 
@@ -39,6 +41,12 @@ def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
     return open_store(view.manifest.engine, view.build,
                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
                       tuning_of(settings))
+
+
+def open_search(settings: Settings, view: IndexView, model: QueryEncoder) -> SearchEngine:
+    """The search engine over one build: its vector store and both BM25 indexes."""
+    return SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build), model,
+                        settings.include_drafts)
 
 
 def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:
@@ -58,8 +66,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     view = index or open_index(settings)
     model = encoder or query_encoder(settings, view)
     navigation(view)  # derive the navigation tables now, not on the first request
-    engine = SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build), model,
-                          settings.include_drafts)
+    engine = open_search(settings, view, model)
     engine.warm_up()  # load the model now: the first search must not pay for it
 
     @asynccontextmanager
@@ -86,7 +93,13 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     sparql = mount_sparql(settings, view)
     handlers += sparql.handlers
     # [overlap] the overlap finder registers its handlers here
-    handlers.append(overlap_router(settings, view, engine))
+    overlap = OverlapService(settings, view, engine)
+    handlers.append(overlap_router(settings, view, engine, overlap))
+    # [mcp] the MCP server at /mcp (same service objects) and /llms.txt, /llms-full.txt
+    from service.mcp.backend import Backend
+    from service.mcp.http import mount_mcp
+    mcp = mount_mcp(Backend(settings, view, engine, overlap, sparql.service))
+    handlers += [mcp.handler, *llms_handlers(settings)]
     app = Litestar(
         route_handlers=handlers,
         dependencies={"index": Provide(provide_index, sync_to_thread=False),
@@ -96,7 +109,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
         middleware=[url_limit_middleware(settings.max_url_bytes),
                     caching_middleware(view.version, settings.cache_max_age)],
         request_max_body_size=settings.max_body_bytes,
-        lifespan=[lifespan, sparql.lifespan],
+        lifespan=[lifespan, sparql.lifespan, mcp.lifespan],
         openapi_config=OpenAPIConfig(title="Principles Graph", version="1.0.0", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=False,

@@ -13,6 +13,6 @@ from service.index import IndexView
 
 def harden(app: Litestar, settings: Settings, view: IndexView) -> None:
     install_edge(app, settings.allowed_hosts)
-    app.state["site_base_url"] = settings.site_base_url.rstrip("/")
+    app.state["site_base_url"] = settings.site_base()
     _ = view.near_paths  # the 404 suggestion index: ~0.1 s at 100k paths, paid at start
     _ = view.page_types

@@ -274,6 +274,11 @@ async def list_terms(
     kind: Annotated[str | None, QueryParameter(
         description="Only this taxonomy: concepts, categories or tags")] = None,
 ) -> TermList:
+    return term_list(index, kind)
+
+
+def term_list(index: IndexView, kind: str | None) -> TermList:
+    """The terms answer; also the MCP `list_terms` tool's."""
     if kind is not None:
         _check_kind(kind)
     nav = navigation(index)
@@ -316,6 +321,11 @@ async def get_term(
     kind: Annotated[str, PathParameter(description="Taxonomy: concepts, categories or tags")],
     slug: Annotated[str, PathParameter(description="Term slug (flow) or label (Flow)")],
 ) -> TermDetail:
+    return term_detail(index, kind, slug)
+
+
+def term_detail(index: IndexView, kind: str, slug: str) -> TermDetail:
+    """The term answer; also the MCP `get_term` tool's."""
     key = find_term(index, kind, slug)
     nav = navigation(index)
     term, record = nav.terms[key], index.terms[key]
@@ -411,4 +421,4 @@ NAVIGATION_HANDLERS = [list_terms, get_term, get_path]
 
 __all__ = ["NAVIGATION_HANDLERS", "GraphEdge", "GraphNode", "NeighboursView", "PathHop", "PathView",
            "TermDetail", "TermList", "TermSummary", "find_path", "find_term",
-           "navigation", "neighbours"]
+           "navigation", "neighbours", "term_detail", "term_list"]

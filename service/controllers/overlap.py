@@ -19,6 +19,7 @@ from service.overlap import DraftRequest, OverlapService
 from service.search import SearchEngine
 
 TAGS = ["overlap"]
+MAX_LIMIT = 50
 SCORING = ("score = 0.5 page-vector cosine + 0.5 passage coverage (length-weighted mean best "
            "passage cosine); bands: near-duplicate (MinHash Jaccard of 5-word shingles >= 0.5, or "
            f"the shorter text >= 80% contained), strong overlap (score >= {scoring.STRONG}), "
@@ -34,7 +35,7 @@ SCORING = ("score = 0.5 page-vector cosine + 0.5 passage coverage (length-weight
 async def overlap_draft(
     data: JSONBody[DraftRequest],
     overlap: NamedDependency[OverlapService],
-    limit: Annotated[int, Parameter(ge=1, le=50, description="Pages returned")] = 10,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Pages returned")] = 10,
     min_score: Annotated[float, Parameter(ge=0.0, le=1.0, description="Lowest score returned; "
                                           "near-duplicates are always returned")] = scoring.RELATED,
 ) -> DraftReport:
@@ -59,10 +60,11 @@ async def overlap_pairs(
     return await anyio.to_thread.run_sync(overlap.pairs, min_score, limit)
 
 
-def overlap_router(settings: Settings, index: IndexView, engine: SearchEngine) -> Router:
+def overlap_router(settings: Settings, index: IndexView, engine: SearchEngine,
+                   service: OverlapService | None = None) -> Router:
     """The overlap handlers with their service, opened now (signatures, LSH; the pairs on
-    first use)."""
-    service = OverlapService(settings, index, engine)
+    first use) unless the caller already opened it (create_app shares it with /mcp)."""
+    service = service or OverlapService(settings, index, engine)
 
     def provide_overlap() -> OverlapService:
         return service

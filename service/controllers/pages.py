@@ -13,6 +13,7 @@ from service.controllers.navigation import NeighboursView, neighbours
 from service.errors import NotFound
 from service.index import IndexView
 from service.jsonld import JSONLD, page_jsonld, wants_jsonld
+from service.markdown import MARKDOWN, page_markdown, wants_markdown
 from service.models import PageDetail, TermRef
 
 
@@ -53,7 +54,8 @@ class PagesController(Controller):
     tags = ("pages",)
 
     @get("/{ref:path}", operation_id="getPage", summary="A page by id, url or alias",
-         description="`Accept: application/ld+json` answers schema.org JSON-LD. "
+         description="`Accept: application/ld+json` answers schema.org JSON-LD; `Accept: "
+                     "text/markdown` the page as Markdown with its facts in YAML front matter. "
                      "`/v1/pages/{id}/neighbours?depth=1..3` answers the page's neighbourhood "
                      "graph (same as the `neighbours` operation).",
          responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
@@ -65,10 +67,12 @@ class PagesController(Controller):
         if ref.endswith(NEIGHBOURS_SUFFIX):
             return Response(neighbours(index, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
         page = require_page(index, ref)
+        # Never the request's Host: a forged Host would be reflected into the page's url.
+        base = request.app.state.get("site_base_url", "")
         if wants_jsonld(request.headers.get("accept")):
-            # Never the request's Host: a forged Host would be reflected into the page's url.
-            base = request.app.state.get("site_base_url", "")
             return Response(page_jsonld(index, page, base), media_type=JSONLD)
+        if wants_markdown(request.headers.get("accept")):
+            return Response(page_markdown(index, page, base), media_type=MARKDOWN)
         return Response(page_detail(index, page))
 
 

@@ -14,6 +14,8 @@ from service.guards import check_page_type
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
 
+MAX_LIMIT = 30
+
 
 def related_rows(index: IndexView, page_id: str, limit: int, *, type: str | None = None,
                  hubs: bool = False) -> list[dict[str, Any]]:
@@ -53,12 +55,18 @@ def _term(index: IndexView, key: str) -> TermRef:
 async def related(
     index: NamedDependency[IndexView],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
-    limit: Annotated[int, Parameter(ge=1, le=30)] = 5,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 5,
     type: Annotated[str | None, Parameter(description="Only pages of this type (one of the "
                                           "index's page types, e.g. article, tag; 422 otherwise)")] = None,
     hubs: Annotated[bool, Parameter(description="Also list tag, category, concept and section "
                                                 "pages (hubs of a term)")] = False,
 ) -> RelatedResponse:
+    return related_pages(index, page, limit, type, hubs)
+
+
+def related_pages(index: IndexView, page: str, limit: int, type: str | None,
+                  hubs: bool = False) -> RelatedResponse:
+    """The related answer; also the MCP `related` tool's."""
     check_page_type(type, index.page_types)
     source = require_page(index, page)
     results = []

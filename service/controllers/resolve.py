@@ -50,6 +50,11 @@ def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
                  "finds the page by url or alias. 404 answers carry near-miss `suggestions`.")
 async def resolve(index: NamedDependency[IndexView],
                   path: Annotated[str, Parameter(description="Site path or full URL")]) -> Resolution:
+    return resolution(index, path)
+
+
+def resolution(index: IndexView, path: str) -> Resolution:
+    """The resolve answer; also the MCP `resolve` tool's."""
     normalised, matched, page = resolve_path(index, path)
     return Resolution(path=path, normalised=normalised, matched=matched, page=page_result(page))
 

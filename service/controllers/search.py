@@ -15,6 +15,7 @@ from service.models import SearchResponse, SearchResult
 from service.search import Filters, Mode, SearchEngine
 
 MAX_QUERY = 500
+MAX_LIMIT = 50
 
 
 @get("/v1/search", operation_id="search", tags=["search"], summary="Hybrid semantic search",
@@ -25,19 +26,25 @@ async def search(
     index: NamedDependency[IndexView],
     engine: NamedDependency[SearchEngine],
     q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
-    limit: Annotated[int, Parameter(ge=1, le=50)] = 10,
+    limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 10,
     type: Annotated[str | None, Parameter(description="Page type, e.g. article, tag")] = None,
     tag: Annotated[list[str] | None, Parameter(description="Tag slug(s); all must match")] = None,
     category: Annotated[list[str] | None, Parameter(description="Category slug(s))")] = None,
     mode: FromQuery[Mode] = "hybrid",
 ) -> SearchResponse:
+    return await run_search(index, engine, q, limit, Filters(
+        type=type, tags=tuple(tag or ()), categories=tuple(category or ())), mode)
+
+
+async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int, filters: Filters,
+                     mode: Mode) -> SearchResponse:
+    """The search answer; also the MCP `search` tool's."""
     query = q.strip()
     if not query:
         raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
     if len(query) > MAX_QUERY:
         raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
-    check_page_type(type, index.page_types)
-    filters = Filters(type=type, tags=tuple(tag or ()), categories=tuple(category or ()))
+    check_page_type(filters.type, index.page_types)
 
     def answer() -> SearchResponse:
         results = []

@@ -22,7 +22,7 @@ from service.index import IndexView
 from service.sparql.analysis import Refused, analyse
 from service.sparql.dataset import resolve_dataset
 from service.sparql.description import describe
-from service.sparql.engine import Engine, Job
+from service.sparql.engine import Engine, Job, Reply
 from service.sparql.formats import (
     GRAPH_ALIASES,
     GRAPH_TYPES,
@@ -80,9 +80,22 @@ class SparqlService:
         accept = request.headers.get("accept")
         if proto.query is None:
             return await self._describe(request, accept)
+        reply, media = await self.execute(proto.query, accept, proto.default_graphs,
+                                          proto.named_graphs)
+        headers = {"Vary": "Accept", "X-SPARQL-Rows": str(reply.rows)}
+        if reply.truncated:
+            headers["X-SPARQL-Truncated"] = "true"
+            headers["X-SPARQL-MaxRows"] = str(self.settings.sparql_max_rows)
+        return Response(reply.body, media_type=media, headers=headers)
+
+    async def execute(self, query: str, accept: str | None, default_graphs: list[str],
+                      named_graphs: list[str]) -> tuple[Reply, str]:
+        """Safety checks, dataset, Accept and the bounded engine run for one query: the HTTP
+        endpoint and the MCP `sparql_query` tool both come through here. Returns the reply
+        and its media type."""
         try:
-            info = analyse(proto.query)
-            dataset = resolve_dataset(proto.default_graphs, proto.named_graphs, info)
+            info = analyse(query)
+            dataset = resolve_dataset(default_graphs, named_graphs, info)
         except Refused as exc:
             raise QueryRefused(str(exc)) from None
         if info.depth > self.settings.sparql_max_nesting:
@@ -97,7 +110,7 @@ class SparqlService:
         if info.form in ("CONSTRUCT", "DESCRIBE") and graph_format is None:
             raise NotAcceptable(f"{info.form} answers one of {', '.join(GRAPH_TYPES.values())}; "
                                 f"none matches Accept: {accept}")
-        job = Job(proto.query, dataset.default, dataset.named, results_format, graph_format,
+        job = Job(query, dataset.default, dataset.named, results_format, graph_format,
                   self.settings.sparql_max_rows, self.settings.sparql_max_answer_bytes)
         reply = await anyio.to_thread.run_sync(self.engine.run, job, self.settings.sparql_timeout,
                                                limiter=self.limiter)
@@ -107,11 +120,7 @@ class SparqlService:
         else:
             assert results_format is not None
             media = RESULT_TYPES[results_format]
-        headers = {"Vary": "Accept", "X-SPARQL-Rows": str(reply.rows)}
-        if reply.truncated:
-            headers["X-SPARQL-Truncated"] = "true"
-            headers["X-SPARQL-MaxRows"] = str(self.settings.sparql_max_rows)
-        return Response(reply.body, media_type=media, headers=headers)
+        return reply, media
 
     async def _describe(self, request: Request[Any, Any, Any], accept: str | None) -> Response[bytes]:
         """No query: the service description (RDF) or, for a browser, the query UI."""
