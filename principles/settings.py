@@ -84,4 +84,7 @@ class Settings(BaseSettings):
     overlap_max_draft_words: int = Field(
         10000, ge=100, le=200000, description="Overlap finder: longest draft accepted, in words "
         "(a 10,000-word draft is ~80 passages, ~5 s of model time on 2 cores).")
+    related_rules: Path | None = Field(
+        None, description="Site-level related-link rules (YAML: exclude_types, exclude_sections, "
+        "boost_same_section, max_per_type, fallback); unset = no site rules.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
