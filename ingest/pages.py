@@ -62,6 +62,7 @@ class Page:
     authors: list[str] = field(default_factory=list)
     has_front_matter: bool = True
     taxonomy: tuple[str, str] | None = None  # (kind, slug) when this page defines a term
+    related_rules: dict[str, list[str]] = field(default_factory=dict)  # editor's pin/exclude refs
     # Passages by (words, overlap), cut once: several ingest steps need them.
     passage_cache: dict[tuple[int, int], list[Any]] = field(
         default_factory=dict, compare=False, repr=False)
@@ -324,6 +325,9 @@ def _fill_taxonomy(page: Page, fields: _Fields, src: SourceFile, report: Report)
                        f"ClassificationType {excerpt(declared)} disagrees with the folder {parts[0]!r};"
                        " the folder wins", Action.REPAIRED, Severity.WARNING,
                        "classification-type-mismatch")
+    from ingest.editorial import page_rules  # the editor's related-link rules
+
+    page.related_rules = page_rules(src, report)
     if page.draft:
         report.add(src.rel_path, src.where("draft"), "draft page: indexed, not served by default",
                    Action.FLAGGED, Severity.INFO, "draft")

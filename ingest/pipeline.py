@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -112,6 +113,9 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     files = discover(settings.corpus_dir, report)
     digest = corpus_hash(files, [*(f.line() for f in report.findings),
                                  f"max_aliases={settings.max_aliases}"], settings.max_file_bytes)
+    from ingest.editorial import resolve_editorial, rules_digest
+    if settings.related_rules is not None:  # the rules file is part of what a build is made of
+        digest = hashlib.sha256(digest.encode() + rules_digest(settings)).hexdigest()
     previous_build, previous = _previous(layout, settings)
     if (not force and previous is not None and previous.corpus_hash == digest
             and previous.model == settings.model and previous.index_format == INDEX_FORMAT
@@ -129,6 +133,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
                        max_aliases=settings.max_aliases)
     terms = resolve_terms(pages, report)
     alias_table, conflicts = resolve_aliases(pages, report)
+    editorial = resolve_editorial(pages, alias_table, settings, report)
     timings["parse"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -163,6 +168,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         write_rdf(graph, staging)
         write_network(build_network(pages, terms, related), staging / "graph.json")
         write_related(staging / RELATED_FILE, [p.id for p in pages], related)
+        editorial.save(staging)
         # [overlap] ingest-time overlap artefacts are written here
         from ingest.overlap_build import write_overlap
         counts.update(write_overlap(settings, staging, pages, written, previous_build, timings))

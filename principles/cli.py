@@ -195,6 +195,50 @@ def overlap(
         render.pairs_table(report, out)
 
 
+@app.command()
+def check(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Page files or folders to check (default with --since: the changed pages)")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Corpus folder [PRINCIPLES_CORPUS_DIR]")] = None,
+    index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Check pages changed since this git ref (staged, unstaged and untracked too)")] = None,
+    output: Annotated[str, typer.Option("--format", help="text, json, markdown or github")] = "text",
+    fail_on: Annotated[str, typer.Option(help="Exit 1 at or above: error or warning")] = "error",
+) -> None:
+    """Pre-publish check of new and changed pages: overlap, taxonomy health, links, front matter."""
+    from ingest.check.changes import ChangesError, from_paths
+    from ingest.check.changes import since as changed_since
+    from ingest.check.context import load_index
+    from ingest.check.render import FORMATS, render
+    from ingest.check.runner import run_check
+    from principles.index import IndexProblem
+
+    err = Console(stderr=True, soft_wrap=True)
+    if output not in FORMATS or fail_on not in ("error", "warning") or (not paths and not since):
+        err.print("[red]usage:[/red] principles check PATHS... | --since REF "
+                  "[--format text|json|markdown|github] [--fail-on error|warning]")
+        raise typer.Exit(2)
+    settings = _settings(corpus_dir=corpus, index_dir=index)
+    try:
+        changes, ignored = from_paths(list(paths or []), settings.corpus_dir)
+        if since:
+            more, skipped = changed_since(since, settings.corpus_dir)
+            changes += [c for c in more if c.path not in {x.path for x in changes}]
+            ignored += skipped
+        report = run_check(settings, load_index(settings), changes)
+    except (IndexProblem, ChangesError, OSError) as exc:
+        err.print(f"[red]check failed:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    report.ignored = ignored
+    typer.echo(render(report, output), nl=False)
+    err.print(f"checked {len(report.files)} page file(s) in {report.timings.get('check', 0):.2f} s "
+              f"(model and store opened in {report.timings.get('model+store', 0):.2f} s)",
+              highlight=False)
+    if report.fails(fail_on):
+        raise typer.Exit(1)
+
+
 def _check_draft(settings: Settings, view: Any, text: str, title: str | None, tags: list[str] | None,
                  limit: int, min_score: float) -> Any:
     """Parse, encode and match a draft against the current build (the API's code path)."""

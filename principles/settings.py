@@ -111,6 +111,9 @@ class Settings(BaseSettings):
         "beyond).")
     # [mcp] assistant-facing settings go here
     site_name: str = Field("Principles Graph", description="Site name: the title of /llms.txt.")
+    related_rules: Path | None = Field(
+        None, description="Site-level related-link rules (YAML: exclude_types, exclude_sections, "
+        "boost_same_section, max_per_type, fallback); unset = no site rules.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
 
     def site_base(self) -> str:

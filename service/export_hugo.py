@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from principles.paths import site_path_problem, slugify
+from service.controllers.related import related_rows
 from service.index import IndexView
 
 PER_TYPE = 5
+KEEP = 40  # rows ingest keeps per page (ingest/related.py)
 COURSE_PREFIX = "capabilities/training-courses/"
 
 
@@ -57,7 +59,7 @@ def entry_id(page: dict[str, Any], kind: str, entry_type: str) -> str:
 def related_entries(index: IndexView, page_id: str, generated: str) -> list[dict[str, Any]]:
     per_type: Counter[str] = Counter()
     out: list[dict[str, Any]] = []
-    for row in index.related.rows(page_id):
+    for row in related_rows(index, page_id, KEEP, hubs=True):  # editor's rules included
         target = index.pages[row["id"]]
         classified = entry_kind_and_type(target)
         if classified is None or not index.visible(target):

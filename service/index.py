@@ -10,6 +10,7 @@ from typing import Any
 
 import networkx as nx
 
+from principles.editorial import Editorial
 from principles.embedder import resolve_model_path
 from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
 from principles.paths import normalise_site_path
@@ -72,6 +73,11 @@ class IndexView:
             node for node, data in self.network.nodes(data=True) if data.get("kind") == "page"
             and ((page := self.pages.get(node.removeprefix(PAGE_PREFIX))) is None
                  or not self.visible(page))])
+
+    @cached_property
+    def editorial(self) -> Editorial:
+        """The editor's related-link rules of this build (principles/editorial.py)."""
+        return Editorial.load(self.build)
 
     @cached_property
     def near_paths(self) -> NearPaths:

@@ -79,6 +79,7 @@ class Reasons:
     shared_terms: list[TermRef]
     passages: PassagePair
     signals: dict[str, float]
+    editor: str | None = None  # "pinned by the editor" / "fallback chosen by the editor"
 
 
 @dataclass

@@ -8,6 +8,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
+from principles import editorial
 from principles.page_types import HUB_TYPES
 from service.controllers.pages import require_page
 from service.guards import check_page_type
@@ -21,17 +22,16 @@ def related_rows(index: IndexView, page_id: str, limit: int, *, type: str | None
                  hubs: bool = False) -> list[dict[str, Any]]:
     """The precomputed rows the endpoint answers with: served pages only, of one type when
     asked, hub pages only when asked (`hubs`, or a `type` that is a hub type)."""
-    rows = []
-    for row in index.related.rows(page_id):
-        target = index.pages[row["id"]]
+    def allowed(target: dict[str, Any]) -> bool:
         if not index.visible(target) or (type and target["type"] != type):
-            continue
-        if not (hubs or type) and target["type"] in HUB_TYPES:
-            continue
-        rows.append(row)
-        if len(rows) == limit:
-            break
-    return rows
+            return False
+        return bool(hubs or type) or target["type"] not in HUB_TYPES
+
+    rows = [row for row in index.related.rows(page_id) if allowed(index.pages[row["id"]])]
+    if index.editorial.empty:
+        return rows[:limit]
+    # the editor's pins, exclusions and site rules, layered over the computed rows
+    return editorial.apply(index.editorial, index.pages[page_id], rows, index.pages, allowed, limit)
 
 
 def _passage(page: dict[str, Any], index: int) -> PassageEvidence:
@@ -81,5 +81,6 @@ def related_pages(index: IndexView, page: str, limit: int, type: str | None,
                 passages=PassagePair(similarity=row["passage"], source=_passage(source, a),
                                      target=_passage(target, b)),
                 signals={name: row[name] for name in ("coverage", "dense", "graph", "passage")},
+                editor=row.get("editor"),
             )))
     return RelatedResponse(page=source["id"], results=results)

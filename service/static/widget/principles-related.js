@@ -23,6 +23,7 @@
     .reason { display: block; font-size: .85em; opacity: .75; margin-top: .1rem; }`;
 
   function reasonText(result) {
+    if (result.reasons && result.reasons.editor) return result.reasons.editor[0].toUpperCase() + result.reasons.editor.slice(1);
     const terms = (result.reasons && result.reasons.shared_terms) || [];
     if (terms.length) return "Also about " + terms.slice(0, 3).map((t) => t.label).join(", ");
     const passage = result.reasons && result.reasons.passages && result.reasons.passages.target;
