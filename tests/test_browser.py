@@ -149,3 +149,58 @@ def test_widget_renders_nothing_when_the_api_fails(browser: object, host_origin:
     assert boxes == [0, 0]
     page.screenshot(path=str(SHOTS / "widget-failure.png"))
     page.close()
+
+
+def _corpus_text(page_id: str) -> str:
+    folder = ROOT / "corpus" / page_id
+    path = folder / "index.md" if (folder / "index.md").is_file() else folder.with_suffix(".md")
+    return path.read_text(encoding="utf-8")
+
+
+def test_author_check(browser: object, api_server: str) -> None:
+    """Paste a planted near-duplicate into /author: its partner page is listed with a band, the
+    suggested action and the passages side by side; an empty draft shows the API's problem
+    detail; at 390 px nothing scrolls sideways."""
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    planted = json.loads((ROOT / "tests" / "data" / "planted.json").read_text())
+    partner, pasted = planted["near_duplicate_pairs"][0]
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(api_server + "/")
+    page.click("header nav a[href='/author']")
+    expect(page.locator("h1")).to_have_text("Author check")
+    page.fill("#text", _corpus_text(pasted))
+    page.click("form#draft button")
+    found = page.locator(f"li.overlap:has(a.title[href='/#/page/{partner}'])")
+    expect(found).to_be_visible(timeout=15000)
+    assert found.locator(".badge").inner_text() in ("near-duplicate", "strong overlap", "related")
+    assert found.locator(".action").inner_text().startswith("Suggested action: ")
+    assert found.locator(".action a").get_attribute("href") == f"/#/page/{partner}"
+    pair = found.locator(".pair").first
+    expect(pair).to_be_visible()
+    sides = pair.locator(".passage blockquote")
+    assert sides.count() == 2 and all(len(t.split()) > 5 for t in sides.all_inner_texts())
+    assert pair.locator(".similarity").inner_text().startswith("similarity 0.")
+    left, right = (box for box in (s.bounding_box() for s in sides.all()) if box)
+    assert left["x"] + left["width"] <= right["x"]  # side by side on a wide screen
+    page.screenshot(path=str(SHOTS / "author.png"), full_page=True)
+    found.screenshot(path=str(SHOTS / "author-match.png"))
+
+    page.fill("#text", "")
+    page.click("form#draft button")
+    error = page.locator("#report .error[role=alert]")
+    expect(error).to_contain_text("no text")
+    assert page.locator("li.overlap").count() == 0
+    page.screenshot(path=str(SHOTS / "author-error.png"))
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.goto(api_server + "/author")
+    phone.fill("#text", _corpus_text(pasted))
+    phone.click("form#draft button")
+    expect(phone.locator("li.overlap .pair").first).to_be_visible(timeout=15000)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    phone.evaluate("document.querySelector('li.overlap').scrollIntoView()")
+    phone.screenshot(path=str(SHOTS / "author-phone.png"))
+    phone.close()
