@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     # [mcp] assistant-facing settings go here
     site_name: str = Field("Principles Graph", description="Site name: the title of /llms.txt.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
+    # [live] hot swap of builds in a running server (issue 14)
+    reload_poll: float = Field(
+        1.0, ge=0, le=3600, description="Seconds between serve's checks of the `current` "
+        "symlink for a new build (0 = only on SIGHUP).")
+    lease_ttl: float = Field(
+        60.0, ge=5, le=86400, description="Seconds a serving process's build lease lives "
+        "without a refresh; pruning keeps leased builds (a dead server's lease expires).")
+    drain_timeout: float = Field(
+        60.0, ge=0, le=3600, description="Seconds an old build stays open after a swap for the "
+        "requests still running on it; then it is closed anyway.")
 
     def site_base(self) -> str:
         """Scheme and host the site is published on, without a trailing slash: every absolute
