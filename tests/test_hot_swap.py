@@ -67,6 +67,7 @@ def test_new_builds_go_live_and_served_builds_are_not_pruned(
         polled = _wait_for(base, "/v1/pages/notes/new", 200, POLL + 5)
         health = httpx.get(base + "/health").json()
         assert health["index_version"] == second.name and health["served_pages"] == 3
+        assert f"corpus (3 pages, build {second.name})" in httpx.get(base + "/").text  # UI footer
         assert httpx.get(base + "/v1/related", params={"page": "tags/flow"}).headers["etag"] != etag
         assert httpx.get(base + "/v1/search", params={"q": "smaller batches"}).json()[
             "results"][0]["id"] == "notes/new"
