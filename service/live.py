@@ -83,10 +83,12 @@ class Generation:
 class LiveApp:
     """The ASGI app `serve` runs: the current build's app, swapped when `current` moves."""
 
-    def __init__(self, settings: Settings, factory: Factory, first: Path) -> None:
+    def __init__(self, settings: Settings, factory: Factory, first: Path,
+                 on_shutdown: Callable[[], None] | None = None) -> None:
         """Open `first` now (raising IndexProblem before the server binds); its lifespan
-        starts with the server's."""
+        starts with the server's. `on_shutdown` closes what the builds share."""
         self.settings = settings
+        self.on_shutdown = on_shutdown
         self.layout = IndexLayout(settings.index_dir)
         self.factory = factory
         self.current = self._open(first)
@@ -142,6 +144,8 @@ class LiveApp:
             await self._watcher
         for generation in [*self.draining, self.current]:
             await generation.close()
+        if self.on_shutdown is not None:
+            self.on_shutdown()
         await send({"type": "lifespan.shutdown.complete"})
 
     async def _watch(self) -> None:
@@ -200,8 +204,10 @@ class LiveApp:
 
 def live_app(settings: Settings) -> LiveApp:
     """The served app: the current build now (IndexProblem if unusable), later ones as they
-    are published. The query encoder is loaded once and shared by every build's app."""
+    are published. The query encoder and the model lanes (admission bounds and threads) are
+    the process's, shared by every build's app."""
     from principles.index import IndexProblem
+    from service.admission import ModelLanes
     from service.app import create_app, query_encoder
     from service.index import open_index
 
@@ -210,11 +216,16 @@ def live_app(settings: Settings) -> LiveApp:
         open_index(settings)  # raises the IndexProblem that names the fixing command
         raise IndexProblem(f"no index at {settings.index_dir}")
     model: dict[str, Any] = {}
+    lanes = ModelLanes(settings)
 
     def factory(build: Path) -> Litestar:
         view = open_index(settings, build)
         if "encoder" not in model:
             model["encoder"] = query_encoder(settings, view)
-        return create_app(settings, index=view, encoder=model["encoder"])
+        return create_app(settings, index=view, encoder=model["encoder"], lanes=lanes)
 
-    return LiveApp(settings, factory, first)
+    try:
+        return LiveApp(settings, factory, first, on_shutdown=lanes.close)
+    except BaseException:
+        lanes.close()
+        raise
