@@ -143,7 +143,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     timings["rdf+shacl"] = time.perf_counter() - mark
 
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
-    layout.prune(settings.keep_builds)
+    layout.prune(settings.keep_builds, settings.lease_ttl)
     try:
         staging = layout.staging(build_id)
         (staging / ".pid").write_text(str(os.getpid()))
@@ -213,7 +213,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     if settings.sparql_url:
         from ingest.sparql_load import publish_remote
         publish_remote(settings, layout, final, previous_build)
-    removed = layout.prune(settings.keep_builds)
+    removed = layout.prune(settings.keep_builds, settings.lease_ttl)
     _drop_orphan_collections(settings, layout, removed)
     timings["total"] = time.perf_counter() - started
     return IngestResult(final, manifest, report, timings=timings)

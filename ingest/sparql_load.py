@@ -94,10 +94,7 @@ def stored_builds(settings: Settings) -> set[str]:
 
 def drop_pruned(settings: Settings, layout: IndexLayout) -> None:
     """Drop the graphs of builds the ingest's pruning will remove (same rule as prune())."""
-    finished = sorted(p.name for p in layout.builds.iterdir()
-                      if p.is_dir() and not p.name.startswith("."))
-    current = layout.current_build()
-    keep = set(finished[-settings.keep_builds:]) | ({current.name} if current else set())
+    keep = layout.kept(settings.keep_builds, settings.lease_ttl)
     for build_id in stored_builds(settings) - keep:
         for name in ("all", "public", "ontology"):
             try:

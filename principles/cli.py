@@ -60,15 +60,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [PRINCIPLES_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [PRINCIPLES_PORT]")] = None,
 ) -> None:
-    """Serve the API over an existing index."""
+    """Serve the API over an existing index; a newly ingested build goes live without a
+    restart (polled, or at once on SIGHUP)."""
     import uvicorn
 
     from principles.index import IndexProblem
-    from service.app import create_app
+    from service.live import live_app
 
     settings = _settings(index_dir=index, host=host, port=port)
     try:
-        application = create_app(settings)
+        application = live_app(settings)
     except IndexProblem as exc:
         Console(stderr=True, soft_wrap=True).print(f"[red]cannot serve:[/red] {exc}")
         raise typer.Exit(2) from exc

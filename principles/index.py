@@ -17,10 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from principles.leases import leased_builds
+
 INDEX_FORMAT = 2  # 2: page headline field, page-level BM25, related coverage column
 CURRENT = "current"
 BUILDS = "builds"
 STAGING_PREFIX = ".staging-"
+DEFAULT_LEASE_TTL = 60.0  # Settings.lease_ttl's default
 
 
 class IndexProblem(RuntimeError):
@@ -100,20 +103,27 @@ class IndexLayout:
         _fsync_dir(self.root)
         return final
 
-    def prune(self, keep: int) -> list[Path]:
-        """Delete abandoned staging folders and all but the newest `keep` builds."""
+    def kept(self, keep: int, lease_ttl: float = DEFAULT_LEASE_TTL) -> set[str]:
+        """Build ids pruning keeps: the newest `keep`, the current one and every build a live
+        server holds a lease on (principles/leases.py)."""
+        finished = sorted(p.name for p in self.builds.iterdir()
+                          if p.is_dir() and not p.name.startswith(".")) if self.builds.is_dir() else []
+        current = self.current_build()
+        return (set(finished[-keep:] if keep else []) | ({current.name} if current else set())
+                | leased_builds(self.root, lease_ttl))
+
+    def prune(self, keep: int, lease_ttl: float = DEFAULT_LEASE_TTL) -> list[Path]:
+        """Delete abandoned staging folders and every build `kept` does not name."""
         if not self.builds.is_dir():
             return []
-        current = self.current_build()
+        kept = self.kept(keep, lease_ttl)
         removed: list[Path] = []
         finished = sorted((p for p in self.builds.iterdir()
                            if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
         for path in self.builds.iterdir():
             if path.name.startswith(STAGING_PREFIX) and not _owner_alive(path):
                 removed.append(path)
-        for path in finished[:-keep] if keep else finished:
-            if current is None or path.resolve() != current:
-                removed.append(path)
+        removed += [path for path in finished if path.name not in kept]
         for path in removed:
             shutil.rmtree(path, ignore_errors=True)
         for link in self.root.glob(f".{CURRENT}-*"):

@@ -115,6 +115,24 @@ class Settings(BaseSettings):
         None, description="Site-level related-link rules (YAML: exclude_types, exclude_sections, "
         "boost_same_section, max_per_type, fallback); unset = no site rules.")
     keep_builds: int = Field(2, ge=1, le=20, description="Index builds kept on disk (for rollback).")
+    # [live] hot swap of builds in a running server (issue 14)
+    reload_poll: float = Field(
+        1.0, ge=0, le=3600, description="Seconds between serve's checks of the `current` "
+        "symlink for a new build (0 = only on SIGHUP).")
+    lease_ttl: float = Field(
+        60.0, ge=5, le=86400, description="Seconds a serving process's build lease lives "
+        "without a refresh; pruning keeps leased builds (a dead server's lease expires).")
+    search_queue: int = Field(
+        32, ge=1, le=10000, description="Searches (query encodes) admitted at once, waiting or "
+        "running; more get 503 with Retry-After at once.")
+    draft_queue: int = Field(
+        4, ge=1, le=1000, description="Overlap drafts admitted at once, waiting or running, on "
+        "their own model thread; more get 503 with Retry-After at once.")
+    retry_after: int = Field(
+        2, ge=1, le=3600, description="Retry-After seconds sent with an overload 503.")
+    drain_timeout: float = Field(
+        60.0, ge=0, le=3600, description="Seconds an old build stays open after a swap for the "
+        "requests still running on it; then it is closed anyway.")
 
     def site_base(self) -> str:
         """Scheme and host the site is published on, without a trailing slash: every absolute

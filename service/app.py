@@ -17,6 +17,7 @@ from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings
 from principles.stores import open_store, tuning_of
 from principles.vectors import VectorStore
+from service.admission import ModelLanes
 from service.caching import caching_middleware
 from service.controllers.health import health
 from service.controllers.llms import llms_handlers
@@ -43,10 +44,13 @@ def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
                       tuning_of(settings))
 
 
-def open_search(settings: Settings, view: IndexView, model: QueryEncoder) -> SearchEngine:
-    """The search engine over one build: its vector store and both BM25 indexes."""
+def open_search(settings: Settings, view: IndexView, model: QueryEncoder,
+                lanes: ModelLanes | None = None) -> SearchEngine:
+    """The search engine over one build: its vector store and both BM25 indexes; model work
+    on `lanes` (shared by every build of a live server), else on lanes of its own."""
     return SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build), model,
-                        settings.include_drafts)
+                        settings.include_drafts, lanes or ModelLanes(settings),
+                        owns_lanes=lanes is None)
 
 
 def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:
@@ -60,13 +64,13 @@ def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:
 
 
 def create_app(settings: Settings, *, index: IndexView | None = None,
-               encoder: QueryEncoder | None = None) -> Litestar:
+               encoder: QueryEncoder | None = None, lanes: ModelLanes | None = None) -> Litestar:
     """Open the index (raising IndexProblem with the fixing command if it is unusable), load
     the model and build the app. Everything is opened once here and shared read-only."""
     view = index or open_index(settings)
     model = encoder or query_encoder(settings, view)
     navigation(view)  # derive the navigation tables now, not on the first request
-    engine = open_search(settings, view, model)
+    engine = open_search(settings, view, model, lanes)
     engine.warm_up()  # load the model now: the first search must not pay for it
 
     @asynccontextmanager

@@ -13,7 +13,8 @@
     +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
     +-- AnswerTooLarge           413  a SPARQL answer over the byte limit
     +-- ContentTooLarge          413  a field over its size limit (an overlap draft's text)
-    Unavailable subclasses: EngineCrashed (503, the SPARQL worker died), QueryOutOfMemory (503)
+    Unavailable subclasses: EngineCrashed (503, the SPARQL worker died), QueryOutOfMemory (503),
+    service.admission.Overloaded (503 with Retry-After: a model lane is full)
 principles.vectors.StoreUnavailable (a Qdrant server unreachable) is answered as Unavailable.
 """
 
@@ -38,6 +39,7 @@ class ServiceError(Exception):
     status = 500
     slug = "internal-error"
     title = "Internal server error"
+    headers: dict[str, str] | None = None  # e.g. Retry-After on a 503 for overload
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -73,7 +75,8 @@ def problem(status: int, slug: str, title: str, detail: str, instance: str,
 
 
 def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
-    return problem(exc.status, exc.slug, exc.title, exc.detail, request.url.path, **exc.extra)
+    return problem(exc.status, exc.slug, exc.title, exc.detail, request.url.path, exc.headers,
+                   **exc.extra)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -112,11 +112,12 @@ class IndexView:
         return page if page is not None and self.visible(page) else None
 
 
-def open_index(settings: Settings) -> IndexView:
-    """Open the current build or raise IndexProblem naming the command that fixes it."""
+def open_index(settings: Settings, build: Path | None = None) -> IndexView:
+    """Open `build` (default: the current one) or raise IndexProblem naming the command
+    that fixes it."""
     index = settings.index_dir
     hint = INGEST_HINT.format(index=index)
-    build = IndexLayout(index).current_build()
+    build = build or IndexLayout(index).current_build()
     if build is None:
         raise IndexProblem(f"no index at {index}; {hint}")
     manifest = Manifest.load(build)

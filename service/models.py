@@ -14,6 +14,7 @@ class Health:
     model: str
     dimension: int
     created: str
+    corpus: str  # the corpus folder's name (not its path), from the manifest
 
 
 @dataclass

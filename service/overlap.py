@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from litestar.types import Receive
 
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
@@ -62,15 +63,20 @@ class OverlapService:
         except DraftError as exc:
             raise InvalidParameter(f"{exc.field}: {exc}") from exc
 
-    async def check(self, request: DraftRequest, limit: int, min_score: float) -> DraftReport:
+    async def check(self, request: DraftRequest, limit: int, min_score: float,
+                    receive: Receive | None = None) -> DraftReport:
+        """Admitted through the drafts lane (its own model thread, so searches never wait
+        behind a draft): 503 with Retry-After at once when it is full, before any parsing."""
+        lane = self.engine.lanes.drafts
+        lane.check()
         # Off the event loop: cleaning a 1 MB draft takes a while (its YAML is bounded).
         draft = await anyio.to_thread.run_sync(self.parse, request)
 
         def work() -> DraftReport:
             return self.finder.find(self.engine.encoder, draft, limit=limit, min_score=min_score)
 
-        # One hop to the model thread for encoding and the store queries together.
-        return await self.engine.on_model_thread(work)
+        # One hop to the drafts lane for encoding and the store queries together.
+        return await lane.run(work, receive)
 
     def artefact(self) -> dict[str, Any] | None:
         """The corpus-wide pairs, read on first use: only GET /v1/overlap/pairs needs them and

@@ -13,11 +13,9 @@ alone; `bench/quality.py` prints the figures. `dense` and `sparse` modes fuse th
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +23,12 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from litestar.types import Receive
 
 from principles.embedder import QueryEncoder
 from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, stem_word, stems, words_with_offsets
 from principles.vectors import VectorStore, Where, point_id
+from service.admission import ModelLanes
 from service.index import IndexView
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -120,7 +120,8 @@ class SparseIndexes:
 
 class SearchEngine:
     def __init__(self, index: IndexView, store: VectorStore, sparse: SparseIndexes,
-                 encoder: QueryEncoder, include_drafts: bool) -> None:
+                 encoder: QueryEncoder, include_drafts: bool, lanes: ModelLanes,
+                 owns_lanes: bool = False) -> None:
         self.index = index
         self.store = store
         self.sparse = sparse
@@ -135,21 +136,24 @@ class SearchEngine:
             self.points[point_id(page_id)] = (page_id, -1)
             for i in range(len(page["passages"])):
                 self.points[point_id(f"{page_id}#{i}")] = (page_id, i)
-        # Every model call runs on this one thread: torch's OpenMP keeps a thread team per
-        # calling thread, and a second team (e.g. anyio's pool threads) halves encode speed
-        # on 2 cores (measured: 7.8 ms on one thread, 14.7 ms once several threads used it).
-        self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        # Model calls run on the lanes' threads (service/admission.py), one per kind of work:
+        # torch's OpenMP keeps a thread team per calling thread, and many teams (e.g. anyio's
+        # pool threads) halve encode speed on 2 cores (7.8 ms on one thread, 14.7 ms on many).
+        self.lanes = lanes
+        self.owns_lanes = owns_lanes  # False when the process shares them across builds
 
     def warm_up(self) -> None:
-        self._model_thread.submit(self.encoder.encode_query, "warm up").result()
+        self.lanes.search.call(lambda: self.encoder.encode_query("warm up"))
 
-    async def on_model_thread(self, work: Callable[[], T]) -> T:
-        """Run `work` (which encodes) on the model thread; the event loop never waits on it."""
-        return await asyncio.get_running_loop().run_in_executor(self._model_thread, work)
+    async def on_model_thread(self, work: Callable[[], T], receive: Receive | None = None) -> T:
+        """Run `work` (which encodes) on the search lane, admitted or refused at once (503);
+        dropped before it starts if the client behind `receive` has gone."""
+        return await self.lanes.search.run(work, receive)
 
     def close(self) -> None:
-        self._model_thread.shutdown(wait=False)
         self.store.close()
+        if self.owns_lanes:
+            self.lanes.close()
 
     def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> dict[str, list[PageHit]]:
         """Two ranked lists: pages by their page vector, pages by their best passage."""

@@ -21,6 +21,11 @@ def test_site_ingest_serves_pages(site_ingest: IngestResult) -> None:
         assert health["served_pages"] >= 265
         page = client.get("/v1/pages/principles/customer-focus/").json()
         assert page["id"] == "tags/customer-focus"
+        # The UI footer names the corpus served (issue 14), not "our own corpus".
+        assert health["corpus"] == "nkdagility"
+        footer = client.get("/").text.split("<footer>", 1)[1]
+        assert f"nkdagility ({health['served_pages']} pages" in footer
+        assert "our own corpus" not in footer
 
 
 def test_site_problem_files_reported(site_ingest: IngestResult) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import get
 from litestar.di import NamedDependency
 
@@ -16,4 +18,5 @@ async def health(index: NamedDependency[IndexView]) -> Health:
         status="ok", index_version=index.version, pages=len(index.pages),
         served_pages=index.served_pages,
         model=manifest.model, dimension=manifest.dimension, created=manifest.created,
+        corpus=Path(manifest.corpus).name,
     )

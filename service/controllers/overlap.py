@@ -3,10 +3,10 @@ duplicate each other). Mounted as one router that provides the `overlap` depende
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
-from litestar import Router, get, post
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
@@ -33,13 +33,14 @@ SCORING = ("score = 0.5 page-vector cosine + 0.5 passage coverage (length-weight
                   "terms (declared in `tags`/front matter or named in the text). Passage offsets "
                   "point into the draft's plain text. " + SCORING)
 async def overlap_draft(
+    request: Request[Any, Any, Any],
     data: JSONBody[DraftRequest],
     overlap: NamedDependency[OverlapService],
     limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Pages returned")] = 10,
     min_score: Annotated[float, Parameter(ge=0.0, le=1.0, description="Lowest score returned; "
                                           "near-duplicates are always returned")] = scoring.RELATED,
 ) -> DraftReport:
-    return await overlap.check(data, limit, min_score)
+    return await overlap.check(data, limit, min_score, receive=request.receive)
 
 
 @get("/v1/overlap/pairs", operation_id="overlapPairs", tags=TAGS,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
+from litestar.types import Receive
 
 from service.errors import InvalidParameter
 from service.guards import check_page_type
@@ -23,6 +24,7 @@ MAX_LIMIT = 50
                  "reciprocal rank fusion; `snippet` is the best passage with query terms in "
                  "`<mark>` (HTML-escaped).")
 async def search(
+    request: Request[Any, Any, Any],
     index: NamedDependency[IndexView],
     engine: NamedDependency[SearchEngine],
     q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
@@ -33,12 +35,14 @@ async def search(
     mode: FromQuery[Mode] = "hybrid",
 ) -> SearchResponse:
     return await run_search(index, engine, q, limit, Filters(
-        type=type, tags=tuple(tag or ()), categories=tuple(category or ())), mode)
+        type=type, tags=tuple(tag or ()), categories=tuple(category or ())), mode,
+        receive=request.receive)
 
 
 async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int, filters: Filters,
-                     mode: Mode) -> SearchResponse:
-    """The search answer; also the MCP `search` tool's."""
+                     mode: Mode, receive: Receive | None = None) -> SearchResponse:
+    """The search answer; also the MCP `search` tool's. Admitted through the search lane
+    (503 with Retry-After when it is full; dropped if the client behind `receive` left)."""
     query = q.strip()
     if not query:
         raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
@@ -57,4 +61,4 @@ async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int,
         return SearchResponse(query=query, mode=mode, results=results)
 
     # One hop to the model thread for the whole answer: each extra hop costs a wake-up.
-    return await engine.on_model_thread(answer)
+    return await engine.on_model_thread(answer, receive)

@@ -6,11 +6,15 @@ Everything under service/static is plain files: no build step at run time.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.static_files import create_static_files_router
+
+from service.index import IndexView
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -20,9 +24,18 @@ def _html(name: str) -> Response[bytes]:
                     headers={"Cache-Control": "no-cache"})
 
 
+def corpus_label(index: IndexView) -> str:
+    """What the footer says is served: the corpus folder's name (never its full path) and the
+    pages shown, from the build's manifest, so it follows a hot swap."""
+    name = Path(index.manifest.corpus).name or "corpus"
+    return f"{name} ({index.served_pages} pages, build {index.version})"
+
+
 @get("/", operation_id="webUi", summary="The web UI", include_in_schema=False, media_type="text/html")
-async def web_ui() -> Response[bytes]:
-    return _html("index.html")
+async def web_ui(index: NamedDependency[IndexView]) -> Response[bytes]:
+    page = (STATIC / "ui" / "index.html").read_text("utf-8")
+    page = page.replace("{{corpus}}", html.escape(corpus_label(index)))
+    return Response(page.encode(), media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @get("/author", operation_id="authorUi", summary="Author check: paste a draft, see what covers it",

@@ -112,7 +112,7 @@
       $("tag").insertAdjacentHTML("beforeend", terms.results.map((t) => `<option value="${esc(t.slug)}">${esc(t.label)}</option>`).join(""));
       for (const type of ["article", "blog", "guide", "tag", "category", "concept", "note"]) $("type").insertAdjacentHTML("beforeend", `<option>${type}</option>`);
       const health = await api("/health");
-      $("health").textContent = `${health.served_pages} pages · index ${health.index_version}`;
+      $("corpus").textContent = `${health.corpus} (${health.served_pages} pages, build ${health.index_version})`;
     } catch (error) { /* filters are optional */ }
   }
 
