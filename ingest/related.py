@@ -8,8 +8,8 @@ Score = 0.7 coverage + 0.2 dense + 0.1 graph, where
   and the first 256 word pieces) and the mean of its passage vectors (the whole body);
 - graph is the cosine of the two pages' term vectors weighted by rarity (idf).
 The weights were chosen on the site corpus by leave-one-out cross-validation over the site's
-own related lists (no weight picked on the list it is scored on): held-out recall of the
-site's top 5 in our top 10 is printed by bench/quality.py. The best passage pair is kept as
+own related lists (no weight picked on the list it is scored on): bench/related_cv.py prints
+the held-out agreement, bench/quality.py the agreement of what ingest stores. The best passage pair is kept as
 the evidence shown to readers. Candidates are the top pages by dense + graph, so the passage
 step never compares all pairs.
 """

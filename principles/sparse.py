@@ -55,8 +55,7 @@ FUNCTION_WORDS |= frozenset(w.split("'")[0] for w in FUNCTION_WORDS if "'" in w)
 
 def stems(text: str) -> set[str]:
     """Stemmed meaningful query words (function words left out), to mark in snippets."""
-    words = [w for _, _, w in words_with_offsets(text) if w.lower() not in FUNCTION_WORDS]
-    return {stem_word(w) for w in words} - _function_stems()
+    return {stem_word(w) for _, _, w in words_with_offsets(text)} - _function_stems()
 
 
 @lru_cache(maxsize=1)

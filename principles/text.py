@@ -10,6 +10,8 @@ import html
 import re
 from typing import Any
 
+from principles.limits import MAX_DESCRIPTION_CHARS
+
 _SHORTCODE_PAIRED_CLOSE = re.compile(r"\{\{[<%]\s*/[^}]*?[>%]\}\}", re.DOTALL)
 _SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -91,4 +93,4 @@ def headline_text(block: Any) -> str | None:
         return None
     parts = [block.get(key) for key in ("title", "subtitle", "content")]
     text = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
-    return text or None
+    return text[:MAX_DESCRIPTION_CHARS] or None  # bounded like a description (principles/limits)

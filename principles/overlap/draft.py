@@ -91,7 +91,6 @@ def parse_draft(text: str, *, title: str | None = None, tags: list[str] | None =
     description = _bounded(meta, "description", MAX_DESCRIPTION_CHARS)
     abstract = _bounded(meta, "abstract", MAX_DESCRIPTION_CHARS)
     headline = headline_text(meta.get("headline"))
-    headline = headline[:MAX_DESCRIPTION_CHARS] if headline else None
     # A page with front matter only (a taxonomy page often is one) gets one passage, its
     # description, as ingest gives such pages (or the rest of its head without one).
     head = description or head_text(abstract, headline)
