@@ -7,7 +7,7 @@ INDEX  ?= var/index
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install test-tools ingest serve lint typecheck bench clean
+.PHONY: run test install test-tools ingest serve lint typecheck bench imports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,13 @@ run: ingest
 	$(BIN)/principles serve --index $(INDEX) --host 127.0.0.1 --port 8000
 
 test: $(STAMP) test-tools
-	$(BIN)/ruff check principles ingest service ontology tests bench
+	$(BIN)/ruff check principles principles_graph ingest service ontology tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# Layers and import cycles (tests/test_architecture.py holds the rules).
+imports: $(STAMP)
+	$(BIN)/python -m tests.import_graph
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

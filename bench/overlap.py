@@ -36,7 +36,7 @@ from principles.overlap import artefacts, scoring  # noqa: E402
 from principles.overlap.draft import parse_draft  # noqa: E402
 from principles.overlap.finder import OverlapFinder  # noqa: E402
 from principles.settings import Settings  # noqa: E402
-from service.app import open_vectors  # noqa: E402
+from service.engines import open_vectors  # noqa: E402
 from service.index import IndexView, open_index  # noqa: E402
 
 SEEDS = ROOT.parent / "shared" / "seeds"

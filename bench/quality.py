@@ -47,8 +47,8 @@ from principles.overlap.draft import parse_draft  # noqa: E402
 from principles.overlap.finder import OverlapFinder  # noqa: E402
 from principles.overlap.scoring import BANDS  # noqa: E402
 from principles.settings import Settings  # noqa: E402
-from service.app import open_search  # noqa: E402
 from service.controllers.related import related_rows  # noqa: E402
+from service.engines import open_search  # noqa: E402
 from service.index import IndexView, open_index  # noqa: E402
 from service.search import Filters, Mode, SearchEngine  # noqa: E402
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from ingest.page_rules import page_rules
 from ingest.report import Action, Report, Severity
 from ingest.source import SourceFile
 from ingest.text import count_shortcodes, markdown_to_text, title_from_body
@@ -325,8 +326,6 @@ def _fill_taxonomy(page: Page, fields: _Fields, src: SourceFile, report: Report)
                        f"ClassificationType {excerpt(declared)} disagrees with the folder {parts[0]!r};"
                        " the folder wins", Action.REPAIRED, Severity.WARNING,
                        "classification-type-mismatch")
-    from ingest.editorial import page_rules  # the editor's related-link rules
-
     page.related_rules = page_rules(src, report)
     if page.draft:
         report.add(src.rel_path, src.where("draft"), "draft page: indexed, not served by default",

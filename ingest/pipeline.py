@@ -37,16 +37,13 @@ from ingest.terms import Term, resolve_terms
 from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.embedder import Encoder
-from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
+from principles.errors import IndexProblem, IngestError
+from principles.index import INDEX_FORMAT, IndexLayout, Manifest
 from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import write_related
 from principles.settings import Settings
 from principles.stores import engine_for
 from principles.vectors import open_server
-
-
-class IngestError(RuntimeError):
-    """Ingest could not produce a build (bad corpus folder, unwritable index, ...)."""
 
 
 @dataclass

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ingest.pipeline import IngestError
 from ontology.vocab import ontology_file
+from principles.errors import IngestError
 from principles.index import BUILDS, CURRENT, IndexLayout
 from principles.settings import Settings
 

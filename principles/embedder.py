@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from principles.errors import ModelUnavailable
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -29,10 +31,6 @@ class QueryEncoder(Protocol):
     def encode_query(self, text: str) -> Vectors: ...
 
     def encode(self, texts: list[str]) -> Vectors: ...
-
-
-class ModelUnavailable(RuntimeError):
-    """The configured model cannot be loaded offline."""
 
 
 def resolve_model_path(name: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from principles.errors import IndexProblem
 from principles.leases import leased_builds
 
 INDEX_FORMAT = 2  # 2: page headline field, page-level BM25, related coverage column
@@ -24,11 +25,6 @@ CURRENT = "current"
 BUILDS = "builds"
 STAGING_PREFIX = ".staging-"
 DEFAULT_LEASE_TTL = 60.0  # Settings.lease_ttl's default
-
-
-class IndexProblem(RuntimeError):
-    """The index is missing, unreadable or was built for other settings; the message says
-    which command fixes it."""
 
 
 @dataclass

@@ -7,6 +7,8 @@ import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from principles.errors import InvalidInput
+
 PAGE_SUFFIXES = (".md", ".markdown", ".txt")
 BUNDLE_FILES = ("_index.md", "index.md")
 
@@ -125,3 +127,16 @@ def site_path_problem(raw: str) -> str | None:
     if _UNSAFE_IN_PATH.search(normalise_site_path(text)):
         return "contains percent-encoded whitespace or control characters"
     return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_reference(ref: str) -> None:
+    """Refuse `..` path segments and control characters in a page id, url or alias."""
+    if _CONTROL.search(ref):
+        raise InvalidInput("the page reference contains control characters; send a page id, "
+                         "url or alias")
+    if ".." in re.split(r"[/\\]", ref):
+        raise InvalidInput("the page reference contains a '..' segment; send a page id "
+                         "(tags/customer-focus), url or alias")

@@ -20,6 +20,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from principles.embedder import Vectors
+from principles.errors import StoreUnavailable
 
 _NAMESPACE = uuid.UUID("6f0c1d1e-2b7a-4c5e-9a51-6b1a7d0c2e11")
 
@@ -43,10 +44,6 @@ def with_payload(fields: Sequence[str] | None) -> bool | list[str]:
 
 Where = Sequence[tuple[str, Any]]
 """Conditions that must all hold: (payload field, value); a list value matches any item."""
-
-
-class StoreUnavailable(RuntimeError):
-    """The vector store (a Qdrant server) cannot be reached or failed; retrying may succeed."""
 
 
 @dataclass(frozen=True)

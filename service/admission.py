@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 from litestar.types import Receive
 
+from principles.errors import Unavailable
 from principles.settings import Settings
-from service.errors import Unavailable
 
 T = TypeVar("T")
 
@@ -33,17 +33,17 @@ T = TypeVar("T")
 class Overloaded(Unavailable):
     """Too much work of this kind is admitted already: try again after Retry-After."""
 
-    status, slug, title = 503, "overloaded", "Server busy"
+    kind, title = "overloaded", "Server busy"
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
-        self.headers = {"Retry-After": str(retry_after)}
+        self.retry_after = retry_after
 
 
 class ClientGone(Unavailable):
     """The client disconnected before its work started; nobody reads this answer."""
 
-    status, slug, title = 503, "client-gone", "Client went away"
+    kind, title = "client-gone", "Client went away"
 
 
 async def _disconnected(receive: Receive) -> None:

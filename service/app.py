@@ -12,11 +12,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from principles.embedder import Encoder, QueryEncoder
-from principles.onnx_encoder import OnnxEncoder
+from principles.embedder import QueryEncoder
 from principles.settings import Settings
-from principles.stores import open_store, tuning_of
-from principles.vectors import VectorStore
 from service.admission import ModelLanes
 from service.caching import caching_middleware
 from service.controllers.health import health
@@ -28,39 +25,14 @@ from service.controllers.related import related
 from service.controllers.resolve import alias_conflicts, redirect, resolve
 from service.controllers.search import search
 from service.controllers.ui import ui_handlers
+from service.engines import open_search, query_encoder
 from service.errors import EXCEPTION_HANDLERS
 from service.guards import url_limit_middleware
 from service.hardening import harden
 from service.index import IndexView, open_index
 from service.openapi import add_problem_responses
 from service.overlap import OverlapService
-from service.search import SearchEngine, SparseIndexes
-
-
-def open_vectors(settings: Settings, view: IndexView) -> VectorStore:
-    """The build's vector store; in server mode the URL from Settings wins over the manifest's."""
-    return open_store(view.manifest.engine, view.build,
-                      settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
-                      tuning_of(settings))
-
-
-def open_search(settings: Settings, view: IndexView, model: QueryEncoder,
-                lanes: ModelLanes | None = None) -> SearchEngine:
-    """The search engine over one build: its vector store and both BM25 indexes; model work
-    on `lanes` (shared by every build of a live server), else on lanes of its own."""
-    return SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build), model,
-                        settings.include_drafts, lanes or ModelLanes(settings),
-                        owns_lanes=lanes is None)
-
-
-def query_encoder(settings: Settings, view: IndexView) -> QueryEncoder:
-    """ONNX when ingest exported the model (no torch in this process), else torch."""
-    relative = view.manifest.query_encoder
-    if settings.query_encoder == "onnx" and relative:
-        model_file = settings.index_dir / relative
-        if model_file.is_file():
-            return OnnxEncoder(model_file, settings.model, batch_size=settings.batch_size)
-    return Encoder(settings.model, settings.batch_size)
+from service.search import SearchEngine
 
 
 def create_app(settings: Settings, *, index: IndexView | None = None,

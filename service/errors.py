@@ -1,21 +1,20 @@
-"""The service's one exception hierarchy and its mapping to RFC 9457 problem+json.
+"""The HTTP side of the error vocabulary: every PrinciplesError (principles/errors.py) is
+answered as RFC 9457 problem+json, its status looked up once in `STATUS` along the class's
+MRO; its `kind` is the problem type, its `title` and `detail` are sent as they are.
+
+This module adds the problems only HTTP has, under ServiceError:
 
     ServiceError                 500 (never carries internals to the client)
-    +-- NotFound                 404  page, term or path unknown (may carry suggestions)
-    +-- BadRequest               400  a parameter is malformed
-    |   +-- InvalidParameter     422  a parameter is out of range or empty
-    |   +-- InvalidQuery         400  SPARQL the engine rejects (detail: the parser's message)
     +-- NotAcceptable            406  no representation matches Accept
-    +-- Unavailable              503  a backing store is down; retry later
-    |   +-- QueryTimeout         503  a SPARQL query ran past the time limit and was stopped
+    +-- InvalidQuery             400  SPARQL the engine rejects (detail: the parser's message)
+    +-- QueryTimeout             503  a SPARQL query ran past the time limit and was stopped
     +-- QueryRefused             403  SPARQL update, SERVICE or an unknown graph (read-only, no fetches)
     +-- QueryTooLong             413  a SPARQL query longer than the limit
     +-- UnsupportedMediaType     415  a request body in a media type or charset we do not read
     +-- AnswerTooLarge           413  a SPARQL answer over the byte limit
-    +-- ContentTooLarge          413  a field over its size limit (an overlap draft's text)
-    Unavailable subclasses: EngineCrashed (503, the SPARQL worker died), QueryOutOfMemory (503),
-    service.admission.Overloaded (503 with Retry-After: a model lane is full)
-principles.vectors.StoreUnavailable (a Qdrant server unreachable) is answered as Unavailable.
+    +-- EngineCrashed            503  the SPARQL worker died
+    +-- QueryOutOfMemory         503  a SPARQL query hit the memory cap
+service.admission adds Overloaded and ClientGone (Unavailable: 503, Retry-After when known).
 """
 
 from __future__ import annotations
@@ -28,55 +27,97 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
-from principles.vectors import StoreUnavailable
+from principles.errors import (
+    ContentTooLarge,
+    IndexProblem,
+    InvalidInput,
+    InvalidParameter,
+    NotFound,
+    PrinciplesError,
+    Unavailable,
+)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://principles.graph/problems/"
 log = logging.getLogger("principles.service")
 
 
-class ServiceError(Exception):
-    status = 500
-    slug = "internal-error"
-    title = "Internal server error"
-    headers: dict[str, str] | None = None  # e.g. Retry-After on a 503 for overload
+class ServiceError(PrinciplesError):
+    """A problem only the HTTP API has (content negotiation, SPARQL protocol limits)."""
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-
-class NotFound(ServiceError):
-    status, slug, title = 404, "not-found", "Not found"
-
-
-class BadRequest(ServiceError):
-    status, slug, title = 400, "bad-request", "Bad request"
-
-
-class InvalidParameter(BadRequest):
-    status, slug, title = 422, "invalid-parameter", "Invalid parameter"
+    kind, title = "internal-error", "Internal server error"
 
 
 class NotAcceptable(ServiceError):
-    status, slug, title = 406, "not-acceptable", "Not acceptable"
+    kind, title = "not-acceptable", "Not acceptable"
 
 
-class Unavailable(ServiceError):
-    status, slug, title = 503, "unavailable", "Service unavailable"
+class InvalidQuery(InvalidInput):
+    kind, title = "invalid-query", "Invalid SPARQL query"
+
+
+class QueryTimeout(Unavailable):
+    kind, title = "query-timeout", "SPARQL query timed out"
+
+
+class QueryRefused(ServiceError):
+    kind, title = "query-refused", "SPARQL request refused"
+
+
+class QueryTooLong(ServiceError):
+    kind, title = "query-too-long", "SPARQL query too long"
+
+
+class UnsupportedMediaType(ServiceError):
+    kind, title = "unsupported-media-type", "Unsupported media type"
+
+
+class AnswerTooLarge(ServiceError):
+    kind, title = "answer-too-large", "SPARQL answer too large"
+
+
+class EngineCrashed(Unavailable):
+    kind, title = "engine-crashed", "query engine crashed"
+
+
+class QueryOutOfMemory(Unavailable):
+    kind, title = "query-memory", "SPARQL query hit the memory cap"
+
+
+STATUS: dict[type[PrinciplesError], int] = {
+    PrinciplesError: 500, InvalidInput: 400, InvalidParameter: 422, ContentTooLarge: 413,
+    NotFound: 404, Unavailable: 503, IndexProblem: 503, NotAcceptable: 406, QueryRefused: 403,
+    QueryTooLong: 413, UnsupportedMediaType: 415, AnswerTooLarge: 413,
+}
+"""HTTP status per class; a class not listed takes its nearest listed ancestor's."""
+
+
+def status_of(exc: PrinciplesError) -> int:
+    return next(STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS)
+
+
+def problem_document(status: int, slug: str, title: str, detail: str, instance: str,
+                     **extra: Any) -> dict[str, Any]:
+    """The RFC 9457 members every error answer carries (and any extra ones)."""
+    return {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            "instance": instance, **extra}
 
 
 def problem(status: int, slug: str, title: str, detail: str, instance: str,
             headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
-    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
-            "instance": instance, **extra}
+    body = problem_document(status, slug, title, detail, instance, **extra)
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def handle_service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
-    return problem(exc.status, exc.slug, exc.title, exc.detail, request.url.path, exc.headers,
-                   **exc.extra)
+def handle_error(request: Request[Any, Any, Any], exc: PrinciplesError) -> Response[Any]:
+    """Every expected failure, one way: its status, kind, title and detail; Retry-After when
+    the error knows when to come back. A 500 is logged and says nothing of internals."""
+    status = status_of(exc)
+    if status == HTTP_500_INTERNAL_SERVER_ERROR:
+        return handle_unexpected(request, exc)
+    retry_after = exc.retry_after if isinstance(exc, Unavailable) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return problem(status, exc.kind, exc.title, exc.detail, request.url.path, headers, **exc.extra)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -118,52 +159,9 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
                    "the server failed to answer; the error was logged", request.url.path)
 
 
-def handle_store_unavailable(request: Request[Any, Any, Any], exc: StoreUnavailable) -> Response[Any]:
-    """A Qdrant server that cannot be reached: 503 for this request. Nothing is cached about
-    the failure, so every later request tries the server again and succeeds once it is back."""
-    return handle_service_error(request, Unavailable(f"{exc}; retry shortly"))
-
-
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    ServiceError: handle_service_error,
-    StoreUnavailable: handle_store_unavailable,
+    PrinciplesError: handle_error,
     HTTPException: handle_http_exception,
     RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
-
-
-class InvalidQuery(BadRequest):
-    status, slug, title = 400, "invalid-query", "Invalid SPARQL query"
-
-
-class QueryTimeout(Unavailable):
-    status, slug, title = 503, "query-timeout", "SPARQL query timed out"
-
-
-class QueryRefused(ServiceError):
-    status, slug, title = 403, "query-refused", "SPARQL request refused"
-
-
-class QueryTooLong(ServiceError):
-    status, slug, title = 413, "query-too-long", "SPARQL query too long"
-
-
-class UnsupportedMediaType(ServiceError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class AnswerTooLarge(ServiceError):
-    status, slug, title = 413, "answer-too-large", "SPARQL answer too large"
-
-
-class EngineCrashed(Unavailable):
-    status, slug, title = 503, "engine-crashed", "query engine crashed"
-
-
-class QueryOutOfMemory(Unavailable):
-    status, slug, title = 503, "query-memory", "SPARQL query hit the memory cap"
-
-
-class ContentTooLarge(ServiceError):
-    status, slug, title = 413, "too-large", "Content too large"

@@ -3,31 +3,19 @@
 A request line longer than `max_url_bytes` is answered 414 problem+json before routing
 work is done; bodies are bounded by Litestar's `request_max_body_size` (set from the same
 Settings). Page references with `..` segments or control characters are refused in
-`check_reference`, which every page lookup goes through.
+`principles.paths.check_reference`, which every page lookup goes through.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import BadRequest, InvalidParameter
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def check_reference(ref: str) -> None:
-    """Refuse `..` path segments and control characters in a page id, url or alias."""
-    if _CONTROL.search(ref):
-        raise BadRequest("the page reference contains control characters; send a page id, "
-                         "url or alias")
-    if ".." in re.split(r"[/\\]", ref):
-        raise BadRequest("the page reference contains a '..' segment; send a page id "
-                         "(tags/customer-focus), url or alias")
+from principles.errors import InvalidParameter
+from service.errors import PROBLEM_JSON, problem_document
 
 
 def check_page_type(value: str | None, known: frozenset[str]) -> None:
@@ -45,13 +33,12 @@ def url_limit_middleware(max_bytes: int) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] == ScopeType.HTTP:
                 size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
                 if size > max_bytes:
-                    body = json.dumps({
-                        "type": "https://principles.graph/problems/uri-too-long",
-                        "title": "URI too long", "status": 414,
-                        "detail": f"the request target is {size} bytes; the limit is {max_bytes}",
-                        "instance": scope["path"][:200]}).encode()
+                    body = json.dumps(problem_document(
+                        414, "uri-too-long", "URI too long",
+                        f"the request target is {size} bytes; the limit is {max_bytes}",
+                        scope["path"][:200])).encode()
                     await send({"type": "http.response.start", "status": 414, "headers": [
-                        (b"content-type", b"application/problem+json"),
+                        (b"content-type", PROBLEM_JSON.encode()),
                         (b"content-length", str(len(body)).encode())]})
                     await send({"type": "http.response.body", "body": body, "more_body": False})
                     return

@@ -12,12 +12,12 @@ import networkx as nx
 
 from principles.editorial import Editorial
 from principles.embedder import resolve_model_path
-from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
-from principles.paths import normalise_site_path
+from principles.errors import IndexProblem
+from principles.index import INDEX_FORMAT, IndexLayout, Manifest
+from principles.paths import check_reference, normalise_site_path
 from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import RelatedTable
 from principles.settings import Settings
-from service.guards import check_reference
 from service.near import NearPaths
 
 PAGE_PREFIX = "page:"  # graph.json names page nodes `page:<id>` (ingest/network.py)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from litestar import Request
 
-from service.errors import BadRequest, UnsupportedMediaType
+from principles.errors import InvalidInput
+from service.errors import UnsupportedMediaType
 
 _STEP = np.zeros(256, dtype=np.int8)
 _STEP[[ord("["), ord("{")]] = 1
@@ -55,7 +56,7 @@ def json_body_guard(max_depth: int) -> Callable[[Request[Any, Any, Any]], Awaita
                                        f"not {shown}")
         depth = json_depth(await request.body())
         if depth > max_depth:
-            raise BadRequest(f"the JSON body is nested {depth} levels deep; the limit is "
+            raise InvalidInput(f"the JSON body is nested {depth} levels deep; the limit is "
                              f"{max_depth} (PRINCIPLES_MAX_JSON_DEPTH)")
 
     return guard

@@ -206,9 +206,10 @@ def live_app(settings: Settings) -> LiveApp:
     """The served app: the current build now (IndexProblem if unusable), later ones as they
     are published. The query encoder and the model lanes (admission bounds and threads) are
     the process's, shared by every build's app."""
-    from principles.index import IndexProblem
+    from principles.errors import IndexProblem
     from service.admission import ModelLanes
-    from service.app import create_app, query_encoder
+    from service.app import create_app
+    from service.engines import query_encoder
     from service.index import open_index
 
     first = IndexLayout(settings.index_dir).current_build()

@@ -16,12 +16,12 @@ from typing import Any
 import anyio
 from litestar.types import Receive
 
+from principles.errors import ContentTooLarge, InvalidParameter, Unavailable
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
 from principles.overlap.finder import OverlapFinder
 from principles.overlap.results import DraftReport, PairsReport
 from principles.settings import Settings
-from service.errors import ContentTooLarge, InvalidParameter, Unavailable
 from service.index import IndexView
 from service.search import SearchEngine
 
@@ -92,3 +92,28 @@ class OverlapService:
             raise Unavailable(artefacts.MISSING.format(index=self.index.build.parent.parent))
         return artefacts.pairs_report(artefact, self.index.pages, self.index.terms,
                                       self.index.visible, min_score=min_score, limit=limit)
+
+
+def check_draft_offline(settings: Settings, view: IndexView, request: DraftRequest, limit: int,
+                        min_score: float) -> DraftReport:
+    """One draft against a build without a running server (`principles overlap DRAFT`): the
+    API's code path, with a store and an encoder of its own."""
+    from principles.embedder import Encoder
+    from service.engines import open_vectors
+
+    chunks = view.manifest.chunking or {"passage_words": settings.passage_words,
+                                        "passage_overlap": settings.passage_overlap}
+    draft = parse_draft(request.text, title=request.title, tags=request.tags,
+                        passage_words=chunks["passage_words"],
+                        passage_overlap=chunks["passage_overlap"],
+                        max_words=settings.overlap_max_draft_words)
+    store = open_vectors(settings, view)
+    try:
+        finder = OverlapFinder(view.pages, view.terms, store, view.manifest.collections,
+                               artefacts.load_signatures(view.build),
+                               include_drafts=settings.include_drafts,
+                               candidates=settings.overlap_candidates)
+        return finder.find(Encoder(settings.model, settings.batch_size), draft, limit=limit,
+                           min_score=min_score)
+    finally:
+        store.close()

@@ -42,7 +42,7 @@ def running_server(index_dir: Path, **env: str) -> Iterator[str]:
     """`principles serve` as a real process on 127.0.0.1 (extra PRINCIPLES_* settings in
     `env`); yields its base URL once /health answers, stops it afterwards."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "principles.cli", "serve", "--index",
+    proc = subprocess.Popen([sys.executable, "-m", "principles_graph", "serve", "--index",
                              str(index_dir), "--port", str(port)],
                             env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

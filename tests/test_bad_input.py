@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from ingest.pipeline import ingest
 from ingest.report import Finding
-from principles.cli import app
 from principles.embedder import Encoder
 from principles.settings import Settings
+from principles_graph.cli import app
 
 FM = "---\ntitle: {title}\n---\nSome body text about flow.\n"
 BadResult = tuple[Path, list[Finding], dict[str, int]]

@@ -18,9 +18,9 @@ import yaml
 from typer.testing import CliRunner
 
 from ingest.pipeline import ingest
-from principles.cli import app
 from principles.embedder import Encoder
 from principles.settings import Settings
+from principles_graph.cli import app
 from tests.conftest import ROOT, SEEDS, SITE
 
 runner = CliRunner()

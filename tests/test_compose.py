@@ -12,8 +12,8 @@ import pytest
 import typer
 import yaml
 
-from principles.cli import app
 from principles.settings import Settings
+from principles_graph.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 

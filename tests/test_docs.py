@@ -7,8 +7,8 @@ import re
 
 from typer.main import get_command
 
-from principles.cli import app
 from principles.settings import Settings
+from principles_graph.cli import app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text("utf-8")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from principles.cli import app
 from principles.settings import Settings
+from principles_graph.cli import app
 from tests.conftest import SITE
 
 FIELDS = ["Title", "Slug", "Reference", "EntryId", "EntryKind", "EntryType", "EntryGenAt", "Similarity"]

@@ -66,7 +66,7 @@ def test_disk_full_during_ingest_is_a_clear_error_and_loses_nothing(
         (tiny_corpus / "notes").mkdir(exist_ok=True)
         (tiny_corpus / "notes" / f"n{i}.md").write_text(f"# Note {i}\n\n" + "word " * 400)
     proc = subprocess.run(
-        [sys.executable, "-m", "principles.cli", "ingest", "--corpus", str(tiny_corpus),
+        [sys.executable, "-m", "principles_graph", "ingest", "--corpus", str(tiny_corpus),
          "--index", str(settings.index_dir)],
         env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300,
         preexec_fn=lambda: _limit_file_size(256 * 1024), check=False)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ingest.corpus import discover, load_pages
 from ingest.pipeline import IngestResult
 from ingest.report import Report
-from principles.cli import app
+from principles_graph.cli import app
 from tests.hostile import EXPECTED, SECRET
 
 

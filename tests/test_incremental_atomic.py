@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import IngestError, ingest
+from ingest.pipeline import ingest
 from principles.embedder import Encoder
+from principles.errors import IngestError
 from principles.index import IndexLayout, Manifest
 from principles.settings import Settings
 from principles.stores import open_store
@@ -109,7 +110,7 @@ def test_killed_ingest_leaves_previous_index(tiny_corpus: Path, tmp_path: Path, 
         (tiny_corpus / "notes").mkdir(exist_ok=True)
         (tiny_corpus / "notes" / f"n{i}.md").write_text(f"# Note {i}\n\nText number {i}.\n")
     rng = random.Random(7)
-    cmd = [sys.executable, "-m", "principles.cli", "ingest", "--corpus", str(tiny_corpus),
+    cmd = [sys.executable, "-m", "principles_graph", "ingest", "--corpus", str(tiny_corpus),
            "--index", str(settings.index_dir)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     delays = sorted(rng.uniform(0.2, 12.0) for _ in range(4))

@@ -60,7 +60,7 @@ def http_url(corpus_settings: Settings) -> Iterator[str]:
 
 def stdio_params(settings: Settings) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, cwd=str(settings.corpus_dir.parent),
-                                 args=["-m", "principles.cli", "mcp", "--index", str(settings.index_dir)],
+                                 args=["-m", "principles_graph", "mcp", "--index", str(settings.index_dir)],
                                  env={**LIMITS, "PATH": "/usr/bin:/bin"})
 
 

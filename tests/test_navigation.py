@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.testing import TestClient
 
+from principles.errors import InvalidParameter, NotFound
 from principles.settings import Settings
 from service.controllers import navigation as nav_module
 from service.controllers.navigation import (
@@ -20,7 +21,7 @@ from service.controllers.navigation import (
     explain,
     neighbours,
 )
-from service.errors import EXCEPTION_HANDLERS, InvalidParameter, NotFound
+from service.errors import EXCEPTION_HANDLERS
 from service.index import IndexView, open_index
 
 WIP_ARTICLE = "resources/articles/limit-work-in-progress"

@@ -13,7 +13,7 @@ from ingest.pipeline import IngestResult
 from principles.embedder import Encoder
 from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings
-from service.app import query_encoder
+from service.engines import query_encoder
 from service.index import open_index
 from tests.conftest import CORPUS
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from principles.cli import app
 from principles.overlap.draft import DraftError, parse_draft
 from principles.settings import Settings
+from principles_graph.cli import app
 from tests.conftest import CORPUS
 
 runner = CliRunner()

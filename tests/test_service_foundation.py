@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from principles.index import IndexProblem
+from principles.errors import IndexProblem
 from principles.settings import Settings
 from service.app import create_app
 

@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 
 from ontology.vocab import ontology_file
 from principles.embedder import Encoder
+from principles.errors import Unavailable
 from principles.settings import Settings
 from service.app import create_app
-from service.errors import Unavailable
 from service.sparql.dataset import DEFAULT_DATASET
 from service.sparql.engine import Job
 from service.sparql.pool import LocalEngine, WorkerSpec

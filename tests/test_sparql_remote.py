@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from ingest.pipeline import IngestError, ingest
+from ingest.pipeline import ingest
 from ingest.sparql_load import stored_builds
 from principles.embedder import Encoder
+from principles.errors import IngestError
 from principles.index import IndexLayout
 from principles.settings import Settings
 from service.app import create_app

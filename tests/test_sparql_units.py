@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import BadRequest, QueryRefused, QueryTooLong, UnsupportedMediaType
+from principles.errors import InvalidInput
+from service.errors import QueryRefused, QueryTooLong, UnsupportedMediaType
 from service.sparql.analysis import Refused, analyse
 from service.sparql.dataset import DEFAULT_DATASET, GRAPHS, KNOWLEDGE, ONTOLOGY, resolve_dataset
 from service.sparql.formats import GRAPH_ALIASES, GRAPH_TYPES, RESULT_ALIASES, RESULT_TYPES, negotiate
@@ -31,9 +32,9 @@ def test_protocol_parsing() -> None:
     direct = parse_request("POST", b"named-graph-uri=n", "application/sparql-query",
                            "ASK {'é'}".encode(), 100)
     assert (direct.query, direct.named_graphs) == ("ASK {'é'}", ["n"])
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         parse_request("GET", b"query=a&query=b", None, b"", 100)
-    with pytest.raises(BadRequest):
+    with pytest.raises(InvalidInput):
         parse_request("POST", b"query=a", "application/x-www-form-urlencoded", b"query=b", 100)
     with pytest.raises(UnsupportedMediaType):
         parse_request("POST", b"", "application/sparql-query; charset=UTF-16", b"", 100)

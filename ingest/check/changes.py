@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ingest.corpus import NOT_PAGES
+from principles.errors import InvalidInput
 from principles.paths import PAGE_SUFFIXES
 
 
-class ChangesError(RuntimeError):
+class ChangesError(InvalidInput):
     """The changed files cannot be listed (not a git repository, unknown ref)."""
 
 

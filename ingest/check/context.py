@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from principles.embedder import Encoder, QueryEncoder
-from principles.index import INDEX_FORMAT, IndexLayout, IndexProblem, Manifest
+from principles.errors import IndexProblem
+from principles.index import INDEX_FORMAT, IndexLayout, Manifest
 from principles.overlap import artefacts
 from principles.overlap.finder import OverlapFinder
 from principles.settings import Settings

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from principles.errors import ContentTooLarge, InvalidParameter
 from principles.limits import MAX_DESCRIPTION_CHARS, MAX_TERM_CHARS, MAX_TERMS, MAX_TITLE_CHARS
 from principles.passages import Passage, chunk
 from principles.paths import slugify
@@ -25,7 +26,7 @@ _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 TERM_FIELDS = ("tags", "categories", "concepts")
 
 
-class DraftError(ValueError):
+class DraftError(InvalidParameter):
     """The draft cannot be read; the message says what to fix, `field` which request field."""
 
     def __init__(self, message: str, field: str = "text") -> None:
@@ -33,7 +34,7 @@ class DraftError(ValueError):
         self.field = field
 
 
-class DraftTooLong(DraftError):
+class DraftTooLong(ContentTooLarge, DraftError):
     """The draft is longer than the limit before any cleaning is done (a 413)."""
 
 

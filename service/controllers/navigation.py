@@ -26,8 +26,8 @@ from litestar.dto import DataclassDTO, DTOConfig
 from litestar.params import PathParameter, QueryParameter
 
 from ontology.vocab import TAXONOMY_KINDS
+from principles.errors import InvalidParameter, NotFound
 from principles.paths import slugify
-from service.errors import InvalidParameter, NotFound
 from service.index import PAGE_PREFIX, IndexView
 from service.models import PageResult, TermRef
 

@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from principles.errors import NotFound
 from service.controllers.navigation import NeighboursView, neighbours
-from service.errors import NotFound
 from service.index import IndexView
 from service.jsonld import JSONLD, page_jsonld, wants_jsonld
 from service.markdown import MARKDOWN, page_markdown, wants_markdown

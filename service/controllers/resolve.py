@@ -10,9 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
 
-from principles.paths import normalise_site_path
-from service.errors import InvalidParameter, NotFound
-from service.guards import check_reference
+from principles.errors import InvalidParameter, NotFound
+from principles.paths import check_reference, normalise_site_path
 from service.index import IndexView
 from service.models import AliasConflict, AliasConflicts, PageResult, Resolution
 

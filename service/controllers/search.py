@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 from litestar.types import Receive
 
-from service.errors import InvalidParameter
+from principles.errors import InvalidParameter
 from service.guards import check_page_type
 from service.index import IndexView
 from service.models import SearchResponse, SearchResult

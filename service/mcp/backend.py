@@ -27,8 +27,8 @@ class Backend:
 def open_backend(settings: Settings) -> Backend:
     """Open the current build as create_app does (raising IndexProblem with the fixing command)
     and start the SPARQL workers: what `principles mcp` serves over stdio."""
-    from service.app import open_search, query_encoder
     from service.controllers.navigation import navigation
+    from service.engines import open_search, query_encoder
     from service.index import open_index
 
     view = open_index(settings)

@@ -9,11 +9,10 @@ from contextlib import contextmanager
 
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
-from principles.vectors import StoreUnavailable
-from service.errors import ServiceError
+from principles.errors import PrinciplesError
 
 
-def message(exc: ServiceError) -> str:
+def message(exc: PrinciplesError) -> str:
     """`Title: detail` plus the problem's extra members (suggestions, limits) as JSON."""
     text = f"{exc.title}: {exc.detail}"
     if exc.extra:
@@ -23,19 +22,17 @@ def message(exc: ServiceError) -> str:
 
 @contextmanager
 def tool_errors() -> Iterator[None]:
-    """Around a tool body: ServiceError -> ToolError (is_error result, message kept)."""
+    """Around a tool body: PrinciplesError -> ToolError (is_error result, message kept)."""
     try:
         yield
-    except ServiceError as exc:
+    except PrinciplesError as exc:
         raise ToolError(message(exc)) from None
-    except StoreUnavailable as exc:
-        raise ToolError(f"Service unavailable: {exc}; retry shortly") from None
 
 
 @contextmanager
 def resource_errors() -> Iterator[None]:
-    """Around a resource read: ServiceError -> ResourceError with the same message."""
+    """Around a resource read: PrinciplesError -> ResourceError with the same message."""
     try:
         yield
-    except ServiceError as exc:
+    except PrinciplesError as exc:
         raise ResourceError(message(exc)) from None

@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp_types import ListResourcesResult, PaginatedRequestParams
 from mcp_types import Resource as MCPResource
 
-from service.errors import NotFound
+from principles.errors import NotFound
 from service.index import IndexView
 from service.llms import llms_txt
 from service.markdown import MARKDOWN, page_markdown

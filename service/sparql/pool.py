@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.errors import EngineCrashed, QueryTimeout, Unavailable
+from principles.errors import Unavailable
+from service.errors import EngineCrashed, QueryTimeout
 from service.sparql.engine import Job, Reply, raise_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from service.errors import BadRequest, QueryRefused, QueryTooLong, UnsupportedMediaType
+from principles.errors import InvalidInput
+from service.errors import QueryRefused, QueryTooLong, UnsupportedMediaType
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -32,7 +33,7 @@ def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
         return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8",
                          errors="strict")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"the {where} is not valid percent-encoded UTF-8") from exc
+        raise InvalidInput(f"the {where} is not valid percent-encoded UTF-8") from exc
 
 
 def _values(pairs: list[tuple[str, str]], name: str) -> list[str]:
@@ -75,7 +76,7 @@ def parse_request(method: str, query_string: bytes, content_type: str | None, bo
             if _values(form, "update"):
                 raise QueryRefused(READ_ONLY)
             if queries and _values(form, "query"):
-                raise BadRequest("the query is given both in the URL and in the form body; "
+                raise InvalidInput("the query is given both in the URL and in the form body; "
                                  "send exactly one")
             queries += _values(form, "query")
             defaults += _values(form, "default-graph-uri")
@@ -83,20 +84,20 @@ def parse_request(method: str, query_string: bytes, content_type: str | None, bo
         elif media == DIRECT:
             _check_charset(charset, media)
             if queries:
-                raise BadRequest("a POST with application/sparql-query carries the query in the "
+                raise InvalidInput("a POST with application/sparql-query carries the query in the "
                                  "body; remove the query parameter from the URL")
             try:
                 queries = [body.decode("utf-8")]
             except UnicodeDecodeError as exc:
-                raise BadRequest("the query body is not valid UTF-8") from exc
+                raise InvalidInput("the query body is not valid UTF-8") from exc
         else:
             shown = media or "no Content-Type"
             raise UnsupportedMediaType(f"{shown} is not a SPARQL query request; POST "
                                        f"{FORM} (query=...) or {DIRECT}")
         if not queries:
-            raise BadRequest("the request has no query; send query=... or a query body")
+            raise InvalidInput("the request has no query; send query=... or a query body")
     if len(queries) > 1:
-        raise BadRequest(f"the request has {len(queries)} query parameters; send exactly one")
+        raise InvalidInput(f"the request has {len(queries)} query parameters; send exactly one")
     query = queries[0] if queries else None
     if query is not None and len(query) > max_length:
         raise QueryTooLong(f"the query is {len(query)} characters; the limit is {max_length}",

@@ -19,7 +19,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from service.errors import QueryTimeout, Unavailable
+from principles.errors import Unavailable
+from service.errors import QueryTimeout
 from service.sparql.dataset import GRAPHS, KNOWLEDGE, remote_graphs
 from service.sparql.engine import Job, Reply, raise_for
 from service.sparql.results import FormatUnavailable, TooLarge, render

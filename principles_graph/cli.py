@@ -1,19 +1,59 @@
 """`principles`: the command line. The composition root: it builds Settings from flags and
-the environment, then hands them to ingest or serve (imported lazily: each pulls heavy deps)."""
+the environment, then hands them to ingest or serve (imported lazily: each pulls heavy deps).
+
+Expected failures (principles.errors.PrinciplesError, and OSError from a file the user named)
+end a command the same way everywhere: one line on stderr and the exit code from
+`EXIT_CODES`; 1 is kept for "ran, and found errors" (--strict, check --fail-on).
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from principles.errors import PrinciplesError, Unavailable
 from principles.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Knowledge graph and semantic search over principle pages.")
+
+EXIT_CODES: dict[type[Exception], int] = {PrinciplesError: 2, OSError: 2, Unavailable: 3}
+"""Exit code per expected failure (nearest class along the MRO); 3 means "retry later"."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exit_code(exc: Exception) -> int:
+    return next(EXIT_CODES[cls] for cls in type(exc).__mro__ if cls in EXIT_CODES)
+
+
+def _fail(what: str, exc: Exception) -> NoReturn:
+    detail = exc.detail if isinstance(exc, PrinciplesError) else (
+        f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError) and exc.filename and exc.strerror
+        else str(exc))
+    Console(stderr=True, soft_wrap=True).print(f"[red]{what}:[/red] {escape(detail)}")
+    raise typer.Exit(exit_code(exc))
+
+
+def failing_as(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A command whose expected failures print `what: detail` and exit with their code."""
+    def wrap(command: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(command)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return command(*args, **kwargs)
+            except (PrinciplesError, OSError) as exc:
+                _fail(what, exc)
+        return run
+    return wrap
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -21,6 +61,7 @@ def _settings(**overrides: Any) -> Settings:
 
 
 @app.command()
+@failing_as("ingest failed")
 def ingest(
     corpus: Annotated[Path | None, typer.Option(help="Corpus folder [PRINCIPLES_CORPUS_DIR]")] = None,
     index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
@@ -30,17 +71,12 @@ def ingest(
     report_limit: Annotated[int, typer.Option(help="Report lines printed (all are in report.json).")] = 200,
 ) -> None:
     """Read the corpus and write a new index build (atomically switched in)."""
-    from ingest.pipeline import IngestError
     from ingest.pipeline import ingest as run_ingest
     from ingest.summary import print_report, print_summary
 
     settings = _settings(corpus_dir=corpus, index_dir=index)
     err = Console(stderr=True, soft_wrap=True)
-    try:
-        result = run_ingest(settings, force=force, console=err)
-    except IngestError as exc:
-        err.print(f"[red]ingest failed:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    result = run_ingest(settings, force=force, console=err)
     if result.up_to_date:
         if not if_stale:
             err.print(f"index {settings.index_dir} is up to date with {settings.corpus_dir} "
@@ -55,6 +91,7 @@ def ingest(
 
 
 @app.command()
+@failing_as("cannot serve")
 def serve(
     index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
     host: Annotated[str | None, typer.Option(help="Bind address [PRINCIPLES_HOST]")] = None,
@@ -64,33 +101,23 @@ def serve(
     restart (polled, or at once on SIGHUP)."""
     import uvicorn
 
-    from principles.index import IndexProblem
     from service.live import live_app
 
     settings = _settings(index_dir=index, host=host, port=port)
-    try:
-        application = live_app(settings)
-    except IndexProblem as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]cannot serve:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    application = live_app(settings)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info",
                 loop="uvloop", http="httptools")
 
 
 @app.command()
+@failing_as("cannot serve MCP")
 def mcp(
     index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
 ) -> None:
     """The MCP server for AI assistants over stdio (read-only; the app serves it at /mcp too)."""
-    from principles.index import IndexProblem
     from service.mcp.stdio import serve_stdio
 
-    settings = _settings(index_dir=index)
-    try:
-        serve_stdio(settings)
-    except IndexProblem as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]cannot serve MCP:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    serve_stdio(_settings(index_dir=index))
 
 
 @app.command()
@@ -110,25 +137,18 @@ app.add_typer(export_app, name="export")
 
 
 @export_app.command("hugo")
+@failing_as("cannot export")
 def export_hugo(
     out: Annotated[Path, typer.Option(help="Folder mirroring the Hugo content tree")],
     index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
 ) -> None:
     """Per-page data.index.related.json in the site's own shape, plus redirect maps."""
-    from principles.index import IndexProblem
     from service.export_hugo import export_hugo as run_export
     from service.index import open_index
 
     settings = _settings(index_dir=index)
     err = Console(stderr=True, soft_wrap=True)
-    try:
-        summary = run_export(open_index(settings), out)
-    except IndexProblem as exc:
-        err.print(f"[red]cannot export:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    except OSError as exc:
-        err.print(f"[red]cannot write to {out}:[/red] {exc.strerror or exc}")
-        raise typer.Exit(2) from exc
+    summary = run_export(open_index(settings), out)
     err.print(f"wrote {summary.files} data.index.related.json files ({summary.entries} entries), "
               f"{summary.redirects} redirects (staticwebapp.config.json, _redirects) under {out}; "
               f"{summary.skipped_single_files} single-file pages skipped (Hugo gives them no "
@@ -136,6 +156,7 @@ def export_hugo(
 
 
 @app.command()
+@failing_as("overlap failed")
 def overlap(
     draft: Annotated[str | None, typer.Argument(
         help="Draft file (markdown with or without front matter, or text); - reads stdin")] = None,
@@ -154,10 +175,11 @@ def overlap(
     """What already covers a draft; with --all, which pages duplicate each other."""
     import sys
 
-    from principles.index import IndexProblem
+    from principles.errors import IndexProblem
     from principles.overlap import artefacts, render, scoring
     from principles.overlap.results import DraftReport, PairsReport
     from service.index import open_index
+    from service.overlap import DraftRequest, check_draft_offline
 
     err = Console(stderr=True, soft_wrap=True)
     fmt = "json" if as_json else output
@@ -167,23 +189,19 @@ def overlap(
         raise typer.Exit(2)
     settings = _settings(index_dir=index)
     report: DraftReport | PairsReport
-    try:
-        view = open_index(settings)
-        if all_pairs:
-            found = artefacts.load_pairs(view.build)
-            if found is None:
-                raise IndexProblem(artefacts.MISSING.format(index=settings.index_dir))
-            report = artefacts.pairs_report(
-                found, view.pages, view.terms, view.visible, limit=limit or 100,
-                min_score=scoring.STRONG if min_score is None else min_score)
-        else:
-            assert draft is not None
-            text = sys.stdin.read() if draft == "-" else Path(draft).read_text("utf-8-sig", "replace")
-            report = _check_draft(settings, view, text, title, tag, limit or 10,
-                                  scoring.RELATED if min_score is None else min_score)
-    except (IndexProblem, ValueError, OSError) as exc:
-        err.print(f"[red]overlap failed:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    view = open_index(settings)
+    if all_pairs:
+        found = artefacts.load_pairs(view.build)
+        if found is None:
+            raise IndexProblem(artefacts.MISSING.format(index=settings.index_dir))
+        report = artefacts.pairs_report(
+            found, view.pages, view.terms, view.visible, limit=limit or 100,
+            min_score=scoring.STRONG if min_score is None else min_score)
+    else:
+        assert draft is not None
+        text = sys.stdin.read() if draft == "-" else Path(draft).read_text("utf-8-sig", "replace")
+        report = check_draft_offline(settings, view, DraftRequest(text, title, tag), limit or 10,
+                                     scoring.RELATED if min_score is None else min_score)
     out = Console(soft_wrap=fmt != "table")
     if fmt == "json":
         out.print_json(render.to_json(report))
@@ -197,6 +215,7 @@ def overlap(
 
 
 @app.command()
+@failing_as("check failed")
 def check(
     paths: Annotated[list[Path] | None, typer.Argument(
         help="Page files or folders to check (default with --since: the changed pages)")] = None,
@@ -208,12 +227,11 @@ def check(
     fail_on: Annotated[str, typer.Option(help="Exit 1 at or above: error or warning")] = "error",
 ) -> None:
     """Pre-publish check of new and changed pages: overlap, taxonomy health, links, front matter."""
-    from ingest.check.changes import ChangesError, from_paths
+    from ingest.check.changes import from_paths
     from ingest.check.changes import since as changed_since
     from ingest.check.context import load_index
     from ingest.check.render import FORMATS, render
     from ingest.check.runner import run_check
-    from principles.index import IndexProblem
 
     err = Console(stderr=True, soft_wrap=True)
     if output not in FORMATS or fail_on not in ("error", "warning") or (not paths and not since):
@@ -221,16 +239,12 @@ def check(
                   "[--format text|json|markdown|github] [--fail-on error|warning]")
         raise typer.Exit(2)
     settings = _settings(corpus_dir=corpus, index_dir=index)
-    try:
-        changes, ignored = from_paths(list(paths or []), settings.corpus_dir)
-        if since:
-            more, skipped = changed_since(since, settings.corpus_dir)
-            changes += [c for c in more if c.path not in {x.path for x in changes}]
-            ignored += skipped
-        report = run_check(settings, load_index(settings), changes)
-    except (IndexProblem, ChangesError, OSError) as exc:
-        err.print(f"[red]check failed:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    changes, ignored = from_paths(list(paths or []), settings.corpus_dir)
+    if since:
+        more, skipped = changed_since(since, settings.corpus_dir)
+        changes += [c for c in more if c.path not in {x.path for x in changes}]
+        ignored += skipped
+    report = run_check(settings, load_index(settings), changes)
     report.ignored = ignored
     typer.echo(render(report, output), nl=False)
     err.print(f"checked {len(report.files)} page file(s) in {report.timings.get('check', 0):.2f} s "
@@ -238,34 +252,6 @@ def check(
               highlight=False)
     if report.fails(fail_on):
         raise typer.Exit(1)
-
-
-def _check_draft(settings: Settings, view: Any, text: str, title: str | None, tags: list[str] | None,
-                 limit: int, min_score: float) -> Any:
-    """Parse, encode and match a draft against the current build (the API's code path)."""
-    from principles.embedder import Encoder
-    from principles.overlap import artefacts
-    from principles.overlap.draft import parse_draft
-    from principles.overlap.finder import OverlapFinder
-    from principles.stores import open_store, tuning_of
-
-    chunks = view.manifest.chunking or {"passage_words": settings.passage_words,
-                                        "passage_overlap": settings.passage_overlap}
-    parsed = parse_draft(text, title=title, tags=tags, passage_words=chunks["passage_words"],
-                         passage_overlap=chunks["passage_overlap"],
-                         max_words=settings.overlap_max_draft_words)
-    store = open_store(view.manifest.engine, view.build,
-                       settings.qdrant_url or view.manifest.qdrant_url, settings.qdrant_api_key,
-                       tuning_of(settings))
-    try:
-        finder = OverlapFinder(view.pages, view.terms, store, view.manifest.collections,
-                               artefacts.load_signatures(view.build),
-                               include_drafts=settings.include_drafts,
-                               candidates=settings.overlap_candidates)
-        return finder.find(Encoder(settings.model, settings.batch_size), parsed, limit=limit,
-                           min_score=min_score)
-    finally:
-        store.close()
 
 
 def main() -> None:
