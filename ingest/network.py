@@ -10,16 +10,9 @@ import networkx as nx
 
 from ingest.pages import Page
 from ingest.terms import Term
+from principles.contract import page_node, term_key, term_node
 
 _EDGE_KIND = {"concepts": "has_concept", "categories": "has_category", "tags": "has_tag"}
-
-
-def page_node(page_id: str) -> str:
-    return f"page:{page_id}"
-
-
-def term_node(key: str) -> str:
-    return f"term:{key}"
 
 
 RELATED_EDGES = 5
@@ -39,17 +32,17 @@ def build_network(pages: list[Page], terms: dict[str, Term],
                        url=page.url, draft=page.draft)
         for kind, slugs in page.terms.items():
             for slug in slugs:
-                graph.add_edge(page_node(page.id), term_node(f"{kind}/{slug}"), key=_EDGE_KIND[kind],
+                graph.add_edge(page_node(page.id), term_node(term_key(kind, slug)), key=_EDGE_KIND[kind],
                                kind=_EDGE_KIND[kind])
         if page.taxonomy is not None:
             graph.add_edge(page_node(page.id), term_node("/".join(page.taxonomy)), key="defines",
                            kind="defines")
     for term in terms.values():
         for kind, slug in term.broader:
-            graph.add_edge(term_node(term.key), term_node(f"{kind}/{slug}"), key="broader",
+            graph.add_edge(term_node(term.key), term_node(term_key(kind, slug)), key="broader",
                            kind="broader")
         for kind, slug in term.related:
-            graph.add_edge(term_node(term.key), term_node(f"{kind}/{slug}"), key="related",
+            graph.add_edge(term_node(term.key), term_node(term_key(kind, slug)), key="related",
                            kind="related")
     for source, rows in (related or {}).items():
         for row in rows[:RELATED_EDGES]:

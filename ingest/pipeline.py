@@ -16,9 +16,8 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rdflib import Graph
 from rich.console import Console
@@ -34,11 +33,21 @@ from ingest.related import compute_related
 from ingest.report import Action, Finding, Report, Severity
 from ingest.shacl import focus_nodes, load_shapes, validate_graph
 from ingest.terms import Term, resolve_terms
-from ingest.vectorize import Previous, build_sparse, chunking, write_vectors
+from ingest.vectorize import Previous, build_sparse, write_vectors
 from ontology.vocab import ONTOLOGY_VERSION
+from principles.contract import (
+    NETWORK_FILE,
+    REPORT_FILE,
+    AliasesRecord,
+    Chunking,
+    PageRecord,
+    TermRecord,
+    collection_names,
+    write_records,
+)
 from principles.embedder import Encoder
 from principles.errors import IndexProblem, IngestError
-from principles.index import INDEX_FORMAT, IndexLayout, Manifest
+from principles.index import INDEX_FORMAT, STAGING_PREFIX, IndexLayout, Manifest
 from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import write_related
 from principles.settings import Settings
@@ -120,7 +129,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             and previous.engine == engine_for(settings.qdrant_url, settings.embedded_engine)
             and (settings.query_encoder != "onnx" or _exists(layout.root, previous.query_encoder))
             and previous.ontology_version == ONTOLOGY_VERSION):
-        old_report = previous_build / "report.json" if previous_build else None
+        old_report = previous_build / REPORT_FILE if previous_build else None
         if old_report and old_report.is_file():
             report = _load_report(old_report)
         return IngestResult(previous_build, previous, report, up_to_date=True)
@@ -163,18 +172,17 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         for name, sparse_index in build_sparse(pages, settings).items():
             sparse_index.save(staging, name)
         write_rdf(graph, staging)
-        write_network(build_network(pages, terms, related), staging / "graph.json")
+        write_network(build_network(pages, terms, related), staging / NETWORK_FILE)
         write_related(staging / RELATED_FILE, [p.id for p in pages], related)
         editorial.save(staging)
         # [overlap] ingest-time overlap artefacts are written here
         from ingest.overlap_build import write_overlap
         counts.update(write_overlap(settings, staging, pages, written, previous_build, timings))
-        _write_json(staging / "pages.json", [_page_record(p, settings, hashes[p.id]) for p in pages])
-        _write_json(staging / "terms.json", [_term_record(t) for t in terms.values()])
-        _write_json(staging / "aliases.json", {
-            "rule": WINNER_RULE, "paths": alias_table,
-            "conflicts": [asdict(c) for c in conflicts]})
-        report.write(staging / "report.json")
+        aliases: AliasesRecord = {"rule": WINNER_RULE, "paths": alias_table, "conflicts": [
+            {"alias": c.alias, "winner": c.winner, "claimants": c.claimants} for c in conflicts]}
+        write_records(staging, [_page_record(p, settings, hashes[p.id]) for p in pages],
+                      [_term_record(t) for t in terms.values()], aliases)
+        report.write(staging / REPORT_FILE)
         timings["write"] = time.perf_counter() - mark - timings.get("overlap", 0.0)
         counts.update(pages=len(pages), drafts=sum(p.draft for p in pages), terms=len(terms),
                       generated_terms=sum(t.generated for t in terms.values()),
@@ -192,7 +200,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             dimension=counts.pop("dimension"), index_format=INDEX_FORMAT,
             ontology_version=ONTOLOGY_VERSION, counts=counts, collections=collections,
             qdrant_url=settings.qdrant_url, engine=written.engine, query_encoder=query_encoder,
-            chunking=chunking(settings), page_hashes=hashes,
+            chunking=Chunking.from_settings(settings).record(), page_hashes=hashes,
             seconds=round(time.perf_counter() - started, 3),
         )
         manifest.save(staging)
@@ -216,16 +224,22 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     return IngestResult(final, manifest, report, timings=timings)
 
 
-def _page_record(page: Page, settings: Settings, content_hash: str) -> dict[str, Any]:
-    record = {f.name: getattr(page, f.name) for f in fields(page) if f.name != "passage_cache"}
-    record["taxonomy"] = list(page.taxonomy) if page.taxonomy else None
-    record["passages"] = [[p.start, p.end] for p in
-                          page_passages(page, settings.passage_words, settings.passage_overlap)]
-    record["hash"] = content_hash
-    return record
+def _page_record(page: Page, settings: Settings, content_hash: str) -> PageRecord:
+    return PageRecord(
+        id=page.id, rel_path=page.rel_path, title=page.title, url=page.url, type=page.type,
+        body=page.body, description=page.description, abstract=page.abstract,
+        headline=page.headline, resource_id=page.resource_id, date=page.date,
+        modified=page.modified, aliases=page.aliases, term_refs=page.term_refs, terms=page.terms,
+        draft=page.draft, weight=page.weight, slug=page.slug, authors=page.authors,
+        has_front_matter=page.has_front_matter,
+        taxonomy=list(page.taxonomy) if page.taxonomy else None,
+        related_rules=page.related_rules,
+        passages=[[p.start, p.end] for p in
+                  page_passages(page, settings.passage_words, settings.passage_overlap)],
+        hash=content_hash)
 
 
-def _term_record(term: Term) -> dict[str, Any]:
+def _term_record(term: Term) -> TermRecord:
     return {"kind": term.kind, "slug": term.slug, "label": term.label,
             "alt_labels": sorted(term.alt_labels), "page_id": term.page_id,
             "broader": ["/".join(b) for b in term.broader],
@@ -238,7 +252,7 @@ def _validate(graph: Graph, pages: list[Page], hashes: dict[str, str], previous_
     all terms) are validated; unchanged pages keep the verdicts of the previous report.
     Without a usable previous build everything is validated."""
     shapes = load_shapes()
-    old_report = previous_build / "report.json" if previous_build else None
+    old_report = previous_build / REPORT_FILE if previous_build else None
     if (previous is None or old_report is None or not old_report.is_file()
             or previous.ontology_version != ONTOLOGY_VERSION):
         return validate_graph(graph, shapes, report)
@@ -257,10 +271,6 @@ def _exists(root: Path, relative: str | None) -> bool:
     return relative is not None and (root / relative).is_file()
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
-
-
 def _load_report(path: Path) -> Report:
     report = Report()
     for row in json.loads(path.read_text("utf-8")):
@@ -274,8 +284,8 @@ def _drop_orphan_collections(settings: Settings, layout: IndexLayout, removed: l
     """Server mode: collections of builds that were pruned are deleted from the server."""
     if settings.qdrant_url is None or not removed:
         return
-    names = [f"pg-{path.name.removeprefix('.staging-')}-{kind}" for path in removed
-             for kind in ("pages", "passages")]
+    names = [name for path in removed
+             for name in collection_names(path.name.removeprefix(STAGING_PREFIX), server=True).values()]
     store = open_server(settings.qdrant_url, settings.qdrant_api_key)
     try:
         for name in names:

@@ -13,6 +13,7 @@ from ingest.terms import Term
 from ontology.vocab import PG as PG_IRI
 from ontology.vocab import SCHEMA as SCHEMA_IRI
 from ontology.vocab import TAXONOMY_KINDS, page_iri, schema_class, scheme_iri, term_iri
+from principles.contract import term_key
 
 PG = Namespace(PG_IRI)
 SDO = Namespace(SCHEMA_IRI)
@@ -88,7 +89,7 @@ def add_page(graph: Graph, page: Page, terms: dict[str, Term]) -> None:
         graph.add((node, PG.alias, Literal(alias)))
     for kind, slugs in page.terms.items():
         for slug in slugs:
-            term = terms[f"{kind}/{slug}"]
+            term = terms[term_key(kind, slug)]
             target = URIRef(term_iri(kind, slug))
             graph.add((node, _TERM_PROPERTY[kind], target))
             graph.add((node, SDO.about, target))

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
+from principles.contract import term_key
 from principles.embedder import Vectors
 
 WEIGHTS = {"coverage": 0.7, "dense": 0.2, "graph": 0.1}
@@ -40,7 +41,7 @@ class PageVectors:
 
 
 def term_keys(page: Page) -> list[str]:
-    keys = [f"{kind}/{slug}" for kind, slugs in page.terms.items() for slug in slugs]
+    keys = [term_key(kind, slug) for kind, slugs in page.terms.items() for slug in slugs]
     if page.taxonomy is not None:
         keys.append("/".join(page.taxonomy))
     return list(dict.fromkeys(keys))

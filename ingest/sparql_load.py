@@ -8,7 +8,7 @@ N-Triples), so loading never touches the graphs a running service queries:
                                                                 unless drafts are included)
     https://principles.graph/graph/ontology/<build-id>          ontology/vocabulary.ttl
 
-(the names must match service.sparql.dataset.remote_graphs). If any load fails, `current` is
+(principles/contract.py names them for ingest and service alike). If any load fails, `current` is
 switched back to the previous build and the ingest fails: what was served stays served, on
 disk and in the store. Graphs of builds that the ingest's pruning removes are dropped.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,19 +25,12 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ontology.vocab import ontology_file
+from principles.contract import KNOWLEDGE_GRAPH, ONTOLOGY_GRAPH, store_graph, without_drafts
 from principles.errors import IngestError
-from principles.index import BUILDS, CURRENT, IndexLayout
+from principles.index import IndexLayout
 from principles.settings import Settings
 
-KNOWLEDGE = "https://principles.graph/graph/knowledge/"
-ONTOLOGY = "https://principles.graph/graph/ontology/"
-PG_DRAFT = "https://principles.graph/ontology#draft"
 TIMEOUT = 120.0
-
-
-def graph_iri(build_id: str, name: str) -> str:
-    """The store graph for `name` (all, public or ontology) of a build."""
-    return f"{ONTOLOGY}{build_id}" if name == "ontology" else f"{KNOWLEDGE}{build_id}/{name}"
 
 
 def _call(method: str, url: str, body: bytes | None = None,
@@ -58,9 +50,7 @@ def _ntriples(triples: list[ox.Triple]) -> bytes:
 def graph_payloads(build: Path) -> dict[str, bytes]:
     """N-Triples for each of the build's graphs."""
     triples = [q.triple for q in ox.parse(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)]
-    drafts = {t.subject for t in triples if t.predicate.value == PG_DRAFT
-              and isinstance(t.object, ox.Literal) and t.object.value == "true"}
-    public = [t for t in triples if t.subject not in drafts and t.object not in drafts]
+    public = without_drafts(triples)
     vocabulary = [q.triple for q in ox.parse(path=str(ontology_file("vocabulary.ttl")),
                                              format=ox.RdfFormat.TURTLE)]
     return {"all": (build / "graph.nt").read_bytes(),
@@ -75,7 +65,7 @@ def _store_url(settings: Settings, graph: str) -> str:
 
 def load_build(settings: Settings, build: Path) -> None:
     for name, payload in graph_payloads(build).items():
-        _call("PUT", _store_url(settings, graph_iri(build.name, name)), payload,
+        _call("PUT", _store_url(settings, store_graph(build.name, name)), payload,
               {"Content-Type": "application/n-triples"})
 
 
@@ -88,8 +78,8 @@ def stored_builds(settings: Settings) -> set[str]:
                  {"Content-Type": "application/x-www-form-urlencoded",
                   "Accept": "application/sparql-results+json"})
     names = [row["g"]["value"] for row in json.loads(data)["results"]["bindings"]]
-    return {n.removeprefix(base).split("/")[0] for n in names for base in (KNOWLEDGE, ONTOLOGY)
-            if n.startswith(base)}
+    return {n.removeprefix(base).split("/")[0] for n in names
+            for base in (f"{KNOWLEDGE_GRAPH}/", f"{ONTOLOGY_GRAPH}/") if n.startswith(base)}
 
 
 def drop_pruned(settings: Settings, layout: IndexLayout) -> None:
@@ -98,21 +88,10 @@ def drop_pruned(settings: Settings, layout: IndexLayout) -> None:
     for build_id in stored_builds(settings) - keep:
         for name in ("all", "public", "ontology"):
             try:
-                _call("DELETE", _store_url(settings, graph_iri(build_id, name)))
+                _call("DELETE", _store_url(settings, store_graph(build_id, name)))
             except urllib.error.HTTPError as exc:
                 if exc.code != 404:
                     raise
-
-
-def _switch_current(layout: IndexLayout, build: Path | None) -> None:
-    """Point `current` at `build` with one atomic rename (None: no current build)."""
-    if build is None:
-        layout.current.unlink(missing_ok=True)
-        return
-    link = layout.root / f".{CURRENT}-sparql-rollback"
-    link.unlink(missing_ok=True)
-    os.symlink(Path(BUILDS) / build.name, link)
-    os.replace(link, layout.current)
 
 
 def publish_remote(settings: Settings, layout: IndexLayout, build: Path,
@@ -121,7 +100,7 @@ def publish_remote(settings: Settings, layout: IndexLayout, build: Path,
     try:
         load_build(settings, build)
     except (OSError, ValueError) as exc:
-        _switch_current(layout, previous)
+        layout.point_current(previous.name if previous else None)
         reason = f"HTTP {exc.code}" if isinstance(exc, urllib.error.HTTPError) else str(exc)
         kept = f"build {previous.name} stays current" if previous else "no build is current"
         raise IngestError(f"loading build {build.name} into the SPARQL store at "

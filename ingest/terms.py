@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ingest.pages import Page
 from ingest.report import Action, Report, Severity
 from ontology.vocab import TAXONOMY_KINDS
+from principles.contract import term_key
 from principles.paths import slugify, title_from_filename
 from principles.safe_yaml import excerpt
 
@@ -27,7 +28,7 @@ class Term:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}/{self.slug}"
+        return term_key(self.kind, self.slug)
 
 
 def loose_key(text: str) -> str:
@@ -59,7 +60,7 @@ def resolve_terms(pages: list[Page], report: Report) -> dict[str, Term]:
                     report.add(page.rel_path, f"field {kind}", f"{kind} entry {excerpt(ref)} has no "
                                "letters or digits", Action.SKIPPED, Severity.WARNING, "empty-term")
                     continue
-                key = f"{kind}/{slug}"
+                key = term_key(kind, slug)
                 if key not in terms:
                     terms[key] = Term(kind, slug, "", generated=True)
                     lookup[(kind, loose_key(ref))] = slug

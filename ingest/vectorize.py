@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
 from ingest.pages import Page
 from ingest.related import PageVectors
+from principles.contract import Chunking, collection_names
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
@@ -40,10 +41,6 @@ class VectorBuild:
     collections: dict[str, str]
     vectors: PageVectors
     engine: Engine
-
-
-def chunking(settings: Settings) -> dict[str, int]:
-    return {"passage_words": settings.passage_words, "passage_overlap": settings.passage_overlap}
 
 
 def _payload(page: Page) -> dict[str, Any]:
@@ -70,7 +67,8 @@ def _reusable(settings: Settings, engine: Engine, previous: Previous | None) -> 
         return False
     m = previous.manifest
     return (m.model == settings.model and m.engine == engine
-            and m.chunking == chunking(settings) and (previous.build / FOLDERS[engine]).is_dir())
+            and m.chunking == Chunking.from_settings(settings).record()
+            and (previous.build / FOLDERS[engine]).is_dir())
 
 
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
@@ -97,8 +95,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     dimension = int(vectors.shape[1]) if len(vectors) else (
         previous.manifest.dimension if (compatible and previous) else encoder.dimension)
 
-    prefix = "" if settings.qdrant_url is None else f"pg-{build_id}-"
-    collections = {"pages": f"{prefix}pages", "passages": f"{prefix}passages"}
+    collections = collection_names(build_id, server=settings.qdrant_url is not None)
     if reuse and previous:
         shutil.copytree(previous.build / FOLDERS[engine], staging / FOLDERS[engine])
     store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key,

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from principles.contract import PageRecord
+
 FILE = "editorial.json"
 PINNED = "pinned by the editor"
 FALLBACK = "fallback chosen by the editor"
@@ -65,7 +67,7 @@ def _in_sections(page_id: str, sections: list[str]) -> bool:
     return any(page_id == s or page_id.startswith(s.rstrip("/") + "/") for s in sections)
 
 
-def _made_row(source: dict[str, Any], target: dict[str, Any], reason: str) -> dict[str, Any]:
+def _made_row(source: PageRecord, target: PageRecord, reason: str) -> dict[str, Any]:
     """A row for a page the computation did not keep: no signals, shared terms only."""
     from principles.overlap.results import page_term_keys
 
@@ -74,8 +76,8 @@ def _made_row(source: dict[str, Any], target: dict[str, Any], reason: str) -> di
             "passage": 0.0, "pair": [0, 0], "shared": shared, "editor": reason}
 
 
-def apply(rules: Editorial, source: dict[str, Any], rows: list[dict[str, Any]],
-          pages: dict[str, dict[str, Any]], allowed: Any, limit: int) -> list[dict[str, Any]]:
+def apply(rules: Editorial, source: PageRecord, rows: list[dict[str, Any]],
+          pages: dict[str, PageRecord], allowed: Any, limit: int) -> list[dict[str, Any]]:
     """The rows to show, best first, at most `limit`. `rows`: the precomputed rows already
     filtered by the caller's own rules (visibility, type, hubs); `allowed(page) -> bool` is
     that same filter, applied to pinned and fallback pages."""

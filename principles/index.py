@@ -91,13 +91,21 @@ class IndexLayout:
         one atomic rename. A crash before the last rename leaves the old build current."""
         final = self.builds / build_id
         os.replace(staging, final)
+        self.point_current(build_id)
+        return final
+
+    def point_current(self, build_id: str | None) -> None:
+        """Point `current` at a finished build with one atomic rename of a fresh symlink
+        (None: no build is current any more)."""
+        if build_id is None:
+            self.current.unlink(missing_ok=True)
+            return
         link = self.root / f".{CURRENT}-{build_id}"
         if link.is_symlink() or link.exists():
             link.unlink()
         os.symlink(Path(BUILDS) / build_id, link)
         os.replace(link, self.current)
         _fsync_dir(self.root)
-        return final
 
     def kept(self, keep: int, lease_ttl: float = DEFAULT_LEASE_TTL) -> set[str]:
         """Build ids pruning keeps: the newest `keep`, the current one and every build a live

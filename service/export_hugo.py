@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from principles.contract import PageRecord
 from principles.paths import site_path_problem, slugify
 from service.controllers.related import related_rows
 from service.index import IndexView
@@ -37,7 +38,7 @@ class ExportSummary:
     redirects: int
 
 
-def entry_kind_and_type(page: dict[str, Any]) -> tuple[str, str] | None:
+def entry_kind_and_type(page: PageRecord) -> tuple[str, str] | None:
     """("resource", "<folder>") for resources, ("program", "course") for courses, else None:
     the site relates only to these (never to taxonomy pages or notes)."""
     parts = page["id"].split("/")
@@ -48,7 +49,7 @@ def entry_kind_and_type(page: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def entry_id(page: dict[str, Any], kind: str, entry_type: str) -> str:
+def entry_id(page: PageRecord, kind: str, entry_type: str) -> str:
     if kind == "program":
         return str(page["slug"] or slugify(page["title"]))
     if entry_type == "videos" or not page["resource_id"]:
@@ -75,7 +76,7 @@ def related_entries(index: IndexView, page_id: str, generated: str) -> list[dict
     return sorted(out, key=lambda e: -e["Similarity"])
 
 
-def bundle_folder(page: dict[str, Any]) -> str | None:
+def bundle_folder(page: PageRecord) -> str | None:
     """Where Hugo sees the file as a page resource: the folder of `_index.md` / `index.md`."""
     rel = page["rel_path"]
     if rel.endswith(("/_index.md", "/index.md")) or rel in ("_index.md", "index.md"):

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
+from principles.contract import NETWORK_FILE, PAGE_PREFIX, PageRecord, read_records
 from principles.editorial import Editorial
 from principles.embedder import resolve_model_path
 from principles.errors import IndexProblem
@@ -20,15 +20,13 @@ from principles.related_store import RelatedTable
 from principles.settings import Settings
 from service.near import NearPaths
 
-PAGE_PREFIX = "page:"  # graph.json names page nodes `page:<id>` (ingest/network.py)
-
 INGEST_HINT = "run `principles ingest --corpus DIR --index {index}` (or `make run`)"
 
 
 @dataclass(frozen=True)
 class PageRef:
     id: str
-    record: dict[str, Any]
+    record: PageRecord
 
 
 def model_dimension(model: str) -> int | None:
@@ -56,17 +54,14 @@ class IndexView:
         self.build = build
         self.manifest = manifest
         self.include_drafts = settings.include_drafts
-        self.pages: dict[str, dict[str, Any]] = {
-            p["id"]: p for p in json.loads((build / "pages.json").read_text("utf-8"))}
-        self.terms: dict[str, dict[str, Any]] = {
-            f"{t['kind']}/{t['slug']}": t
-            for t in json.loads((build / "terms.json").read_text("utf-8"))}
-        aliases = json.loads((build / "aliases.json").read_text("utf-8"))
-        self.paths: dict[str, str] = aliases["paths"]
-        self.alias_rule: str = aliases["rule"]
-        self.alias_conflicts: list[dict[str, Any]] = aliases["conflicts"]
+        records = read_records(build)
+        self.pages = records.pages
+        self.terms = records.terms
+        self.paths = records.aliases["paths"]
+        self.alias_rule = records.aliases["rule"]
+        self.alias_conflicts = records.aliases["conflicts"]
         self.related = RelatedTable(build / RELATED_FILE)
-        self.network = read_network(build / "graph.json")
+        self.network = read_network(build / NETWORK_FILE)
         # Pages this service never shows leave the graph once, here: navigation walks this
         # graph as it is, instead of keeping a filtered copy (as much memory again).
         self.network.remove_nodes_from([
@@ -98,10 +93,10 @@ class IndexView:
     def version(self) -> str:
         return self.manifest.build_id
 
-    def visible(self, page: dict[str, Any]) -> bool:
+    def visible(self, page: PageRecord) -> bool:
         return self.include_drafts or not page["draft"]
 
-    def find(self, ref: str) -> dict[str, Any] | None:
+    def find(self, ref: str) -> PageRecord | None:
         """A page by id (`tags/x`), url (`/tags/x/`) or alias, drafts hidden unless enabled."""
         check_reference(ref)
         ref = ref.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ontology.vocab import DEFAULT_SCHEMA_CLASS, SCHEMA_CLASS_FOR_TYPE, page_iri, term_iri
+from principles.contract import PageRecord
 from service.index import IndexView
 
 JSONLD = "application/ld+json"
@@ -19,7 +20,7 @@ def wants_jsonld(accept: str | None) -> bool:
                                 if "application/json" in types else True)
 
 
-def page_jsonld(index: IndexView, page: dict[str, Any], base_url: str) -> dict[str, Any]:
+def page_jsonld(index: IndexView, page: PageRecord, base_url: str) -> dict[str, Any]:
     about = []
     keywords = []
     for kind, slugs in page["terms"].items():

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from typing import Any
 
+from principles.contract import PageRecord
 from principles.settings import Settings
 from service.index import IndexView
 from service.markdown import page_markdown
@@ -22,7 +22,7 @@ TAXONOMY_TYPES = frozenset({"tag", "category", "concept"})
 NOTE_CHARS = 160
 
 
-def _served(index: IndexView) -> list[dict[str, Any]]:
+def _served(index: IndexView) -> list[PageRecord]:
     pages = [p for p in index.pages.values() if index.visible(p)]
     pages.sort(key=lambda p: (p["title"].casefold(), p["id"]))
     return pages
@@ -33,7 +33,7 @@ def _label(index: IndexView, key: str) -> str:
     return str(term["label"]) if term else key.split("/", 1)[1]
 
 
-def _link(page: dict[str, Any], site_url: str) -> str:
+def _link(page: PageRecord, site_url: str) -> str:
     note = " ".join((page["description"] or "").split())
     if len(note) > NOTE_CHARS:
         note = note[: NOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
@@ -70,7 +70,7 @@ def header(index: IndexView, settings: Settings, api_url: str) -> str:
 def llms_txt(index: IndexView, settings: Settings, api_url: str) -> str:
     site = settings.site_base()
     pages = _served(index)
-    sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    sections: dict[str, list[PageRecord]] = defaultdict(list)
     loose, taxonomy = [], []
     for page in pages:
         if page["type"] in TAXONOMY_TYPES:

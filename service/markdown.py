@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from principles.contract import PageRecord
 from service.index import IndexView
 
 MARKDOWN = "text/markdown"
@@ -38,7 +39,7 @@ def term_labels(index: IndexView, kind: str, slugs: list[str]) -> list[str]:
     return labels
 
 
-def front_matter(index: IndexView, page: dict[str, Any], base_url: str = "") -> dict[str, Any]:
+def front_matter(index: IndexView, page: PageRecord, base_url: str = "") -> dict[str, Any]:
     """The page's facts in the order a reader wants them; empty facts are left out."""
     facts: dict[str, Any] = {
         "title": page["title"], "id": page["id"], "url": base_url.rstrip("/") + page["url"],
@@ -52,7 +53,7 @@ def front_matter(index: IndexView, page: dict[str, Any], base_url: str = "") -> 
     return {key: value for key, value in facts.items() if value not in (None, "", [])}
 
 
-def page_markdown(index: IndexView, page: dict[str, Any], base_url: str = "") -> str:
+def page_markdown(index: IndexView, page: PageRecord, base_url: str = "") -> str:
     """`---` YAML facts `---`, the title as a heading, the description as a quote, the body."""
     facts = yaml.safe_dump(front_matter(index, page, base_url), sort_keys=False,
                            allow_unicode=True, width=1000)

@@ -24,6 +24,13 @@ class TermRef:
     label: str
     id: str
 
+    @classmethod
+    def of(cls, key: str, label: str | None) -> TermRef:
+        """The reference to term `key` (`kind/slug`); a term without a record (or label)
+        is labelled by its slug."""
+        kind, _, slug = key.partition("/")
+        return cls(kind=kind, slug=slug, label=label or slug, id=key)
+
 
 @dataclass
 class PageDetail:

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 from litestar.types import Receive
 
+from principles.contract import Chunking
 from principles.errors import ContentTooLarge, InvalidParameter, Unavailable
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
@@ -40,8 +41,7 @@ class OverlapService:
         self.index = index
         self.engine = engine
         self.max_words = settings.overlap_max_draft_words
-        self.chunking = index.manifest.chunking or {"passage_words": settings.passage_words,
-                                                    "passage_overlap": settings.passage_overlap}
+        self.chunking = Chunking.of(index.manifest.chunking, settings)
         self._pairs_lock = threading.Lock()
         self._pairs: tuple[dict[str, Any] | None] | None = None  # (artefact,) once read
         signatures = artefacts.load_signatures(index.build)
@@ -55,8 +55,8 @@ class OverlapService:
     def parse(self, request: DraftRequest) -> Draft:
         try:
             return parse_draft(request.text, title=request.title, tags=request.tags,
-                               passage_words=self.chunking["passage_words"],
-                               passage_overlap=self.chunking["passage_overlap"],
+                               passage_words=self.chunking.passage_words,
+                               passage_overlap=self.chunking.passage_overlap,
                                max_words=self.max_words)
         except DraftTooLong as exc:
             raise ContentTooLarge(f"{exc.field}: {exc}") from exc
@@ -101,11 +101,10 @@ def check_draft_offline(settings: Settings, view: IndexView, request: DraftReque
     from principles.embedder import Encoder
     from service.engines import open_vectors
 
-    chunks = view.manifest.chunking or {"passage_words": settings.passage_words,
-                                        "passage_overlap": settings.passage_overlap}
+    chunks = Chunking.of(view.manifest.chunking, settings)
     draft = parse_draft(request.text, title=request.title, tags=request.tags,
-                        passage_words=chunks["passage_words"],
-                        passage_overlap=chunks["passage_overlap"],
+                        passage_words=chunks.passage_words,
+                        passage_overlap=chunks.passage_overlap,
                         max_words=settings.overlap_max_draft_words)
     store = open_vectors(settings, view)
     try:

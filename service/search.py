@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from litestar.types import Receive
 
+from principles.contract import PageRecord
 from principles.embedder import QueryEncoder
 from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, stem_word, stems, words_with_offsets
 from principles.vectors import VectorStore, Where, point_id
@@ -183,7 +184,7 @@ class SearchEngine:
             lists.update(self.dense(vector, filters.where(self.include_drafts), limit))
         return rrf(lists)[:limit]
 
-    def snippet(self, page: dict[str, Any], passage: int, query: str) -> str:
+    def snippet(self, page: PageRecord, passage: int, query: str) -> str:
         """The matching passage (or the description), query terms wrapped in <mark>."""
         spans = page["passages"]
         if 0 <= passage < len(spans):

@@ -9,12 +9,11 @@ process so that tests (and a long-running caller) pay for loading once.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
+from principles.contract import PageRecord, TermRecord, read_records
 from principles.embedder import Encoder, QueryEncoder
 from principles.errors import IndexProblem
 from principles.index import INDEX_FORMAT, IndexLayout, Manifest
@@ -31,8 +30,8 @@ HINT = "run `principles ingest --corpus DIR --index {index}` first"
 class IndexData:
     build: Path
     manifest: Manifest
-    pages: dict[str, dict[str, Any]]
-    terms: dict[str, dict[str, Any]]
+    pages: dict[str, PageRecord]
+    terms: dict[str, TermRecord]
     paths: dict[str, str]  # every url and alias -> page id
 
 
@@ -46,14 +45,11 @@ def load_index(settings: Settings) -> IndexData:
         raise IndexProblem(f"index {build} was built with another format or model; "
                            + HINT.format(index=settings.index_dir) + " --force")
     try:
-        pages = {p["id"]: p for p in json.loads((build / "pages.json").read_text("utf-8"))}
-        terms = {f"{t['kind']}/{t['slug']}": t
-                 for t in json.loads((build / "terms.json").read_text("utf-8"))}
-        paths: dict[str, str] = json.loads((build / "aliases.json").read_text("utf-8"))["paths"]
+        records = read_records(build)
     except (OSError, ValueError, KeyError) as exc:
         raise IndexProblem(f"index {build} is damaged ({exc}); "
                            + HINT.format(index=settings.index_dir) + " --force") from exc
-    return IndexData(build, manifest, pages, terms, paths)
+    return IndexData(build, manifest, records.pages, records.terms, records.aliases["paths"])
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ingest.check.changes import Change
 from ingest.check.context import IndexData, load_encoder, open_finder
@@ -22,6 +21,7 @@ from ingest.check.taxonomy import TermIndex, alias_findings, term_findings
 from ingest.pages import Page, build_page
 from ingest.report import Report, Severity
 from ingest.source import SourceFile, read_source
+from principles.contract import Chunking, PageRecord
 from principles.embedder import QueryEncoder
 from principles.overlap.draft import DraftError, parse_draft
 from principles.overlap.finder import OverlapFinder
@@ -129,12 +129,11 @@ def _check_one(r: _Read, report: CheckReport, data: IndexData, gone: set[str],
     report.findings.extend(broken)
     if finder is None or encoder is None:
         return
-    chunks = data.manifest.chunking or {"passage_words": settings.passage_words,
-                                        "passage_overlap": settings.passage_overlap}
+    chunks = Chunking.of(data.manifest.chunking, settings)
     try:
         draft = parse_draft(change.path.read_text("utf-8-sig", "replace"), title=page.title,
-                            passage_words=chunks["passage_words"],
-                            passage_overlap=chunks["passage_overlap"],
+                            passage_words=chunks.passage_words,
+                            passage_overlap=chunks.passage_overlap,
                             max_words=settings.overlap_max_draft_words)
     except (DraftError, OSError):
         return  # unreadable front matter or no text: already reported above
@@ -143,7 +142,7 @@ def _check_one(r: _Read, report: CheckReport, data: IndexData, gone: set[str],
         exclude=frozenset(mine | gone), linked=linked, line=src.field_lines.get("title")))
 
 
-def _renamed(file: str, page: Page, old: dict[str, Any], src: SourceFile,
+def _renamed(file: str, page: Page, old: PageRecord, src: SourceFile,
              claimed: dict[str, str]) -> list[CheckFinding]:
     """A moved page keeps its readers only if its old url and aliases still lead to it."""
     lost = [p for p in [old["url"], *old["aliases"]] if claimed.get(p) is None]

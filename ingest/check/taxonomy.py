@@ -13,13 +13,13 @@ Matching uses ingest's own `loose_key`, so "matches" means exactly what ingest w
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ingest.check.findings import CheckFinding
 from ingest.pages import Page
 from ingest.source import SourceFile
 from ingest.terms import loose_key
 from ontology.vocab import TAXONOMY_KINDS
+from principles.contract import TermRecord, term_key
 from principles.page_types import HUB_TYPES
 from principles.paths import slugify
 
@@ -36,16 +36,18 @@ class TermIndex:
     """The index's terms plus the terms the checked pages define, looked up the ways ingest
     and authors spell them."""
 
-    def __init__(self, terms: dict[str, dict[str, Any]], defined: list[tuple[str, str, str]]) -> None:
-        self.terms = {k: dict(t) for k, t in terms.items()}
+    def __init__(self, terms: dict[str, TermRecord], defined: list[tuple[str, str, str]]) -> None:
+        self.terms = dict(terms)
         for kind, slug, label in defined:  # (kind, slug, title) of checked taxonomy pages
-            entry = self.terms.setdefault(f"{kind}/{slug}", {"kind": kind, "slug": slug,
-                                                               "label": label, "alt_labels": []})
-            entry["page_id"] = f"{kind}/{slug}"
+            key = term_key(kind, slug)
+            known = self.terms.get(key)
+            self.terms[key] = {**known, "page_id": key} if known else TermRecord(
+                kind=kind, slug=slug, label=label, alt_labels=[], page_id=key, broader=[],
+                related=[], generated=False)
         self.loose: dict[tuple[str, str], str] = {}
         self.stems: dict[tuple[str, str], list[str]] = {}
         for key, t in sorted(self.terms.items()):
-            for name in (t["slug"], t["label"], *t.get("alt_labels", [])):
+            for name in (t["slug"], t["label"], *t["alt_labels"]):
                 self.loose.setdefault((t["kind"], loose_key(name)), key)
             self.stems.setdefault((t["kind"], stem_key(t["slug"])), []).append(key)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from principles.contract import PageRecord, TermRecord
 from principles.overlap import scoring
 from principles.overlap.results import (
     Cluster,
@@ -56,8 +57,8 @@ def load_signatures(build: Path) -> Signatures | None:
     return Signatures.load(folder(build))
 
 
-def pairs_report(artefact: dict[str, Any], pages: dict[str, dict[str, Any]],
-                 terms: dict[str, dict[str, Any]], visible: Callable[[dict[str, Any]], bool],
+def pairs_report(artefact: dict[str, Any], pages: dict[str, PageRecord],
+                 terms: dict[str, TermRecord], visible: Callable[[PageRecord], bool],
                  *, min_score: float = scoring.STRONG, limit: int = 100) -> PairsReport:
     """Pairs of visible pages scoring >= min_score (near-duplicates always), near-duplicates
     first, then by score; clusters whose visible members are still 3 or more."""
@@ -80,8 +81,8 @@ def pairs_report(artefact: dict[str, Any], pages: dict[str, dict[str, Any]],
                        clusters=clusters)
 
 
-def _pair(row: dict[str, Any], pages: dict[str, dict[str, Any]],
-          terms: dict[str, dict[str, Any]], clusters: set[int]) -> PairOverlap:
+def _pair(row: dict[str, Any], pages: dict[str, PageRecord],
+          terms: dict[str, TermRecord], clusters: set[int]) -> PairOverlap:
     a, b = pages[row["a"]], pages[row["b"]]
     evidence = [PassageMatch(similarity=s, source=passage_ref(a, i), target=passage_ref(b, j))
                 for i, j, s in row["evidence"]]

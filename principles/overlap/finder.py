@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from principles.contract import PageRecord, TermRecord
 from principles.embedder import QueryEncoder, Vectors
 from principles.overlap import scoring
 from principles.overlap.draft import Draft
@@ -47,7 +48,7 @@ class OverlapFinder:
     """Everything a draft is compared with: pages and terms of one build, its vector store
     (collections from the manifest) and its MinHash signatures (None on older builds)."""
 
-    def __init__(self, pages: dict[str, dict[str, Any]], terms: dict[str, dict[str, Any]],
+    def __init__(self, pages: dict[str, PageRecord], terms: dict[str, TermRecord],
                  store: VectorStore, collections: dict[str, str], signatures: Signatures | None,
                  *, include_drafts: bool = False, candidates: int = CANDIDATES) -> None:
         self.pages = pages

@@ -4,7 +4,8 @@ schemas), the CLI's `--json` and its tables, so every output says the same thing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from principles.contract import PageRecord, TermRecord, term_key
 
 
 @dataclass
@@ -120,11 +121,11 @@ class PairsReport:
     clusters: list[Cluster]
 
 
-def page_ref(page: dict[str, Any]) -> PageRef:
+def page_ref(page: PageRecord) -> PageRef:
     return PageRef(id=page["id"], title=page["title"], url=page["url"], type=page["type"])
 
 
-def passage_ref(page: dict[str, Any], index: int) -> PassageRef:
+def passage_ref(page: PageRecord, index: int) -> PassageRef:
     """A page's passage from pages.json; a body-less page's one passage is its description."""
     spans = page["passages"]
     start, end = spans[index] if 0 <= index < len(spans) else (0, 0)
@@ -132,15 +133,15 @@ def passage_ref(page: dict[str, Any], index: int) -> PassageRef:
     return PassageRef(index=index, start=start, end=end, text=text)
 
 
-def shared_term(terms: dict[str, dict[str, Any]], key: str) -> SharedTerm:
+def shared_term(terms: dict[str, TermRecord], key: str) -> SharedTerm:
     kind, slug = key.split("/", 1)
     term = terms.get(key)
     return SharedTerm(id=key, kind=kind, slug=slug, label=term["label"] if term else slug)
 
 
-def page_term_keys(page: dict[str, Any]) -> set[str]:
+def page_term_keys(page: PageRecord) -> set[str]:
     """The terms a page carries, plus the term it defines when it is a taxonomy page."""
-    keys = {f"{kind}/{slug}" for kind, slugs in page["terms"].items() for slug in slugs}
-    if page.get("taxonomy"):
+    keys = {term_key(kind, slug) for kind, slugs in page["terms"].items() for slug in slugs}
+    if page["taxonomy"]:
         keys.add("/".join(page["taxonomy"]))
     return keys

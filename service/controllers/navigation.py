@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import weakref
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 import networkx as nx
 from litestar import get
@@ -26,9 +26,10 @@ from litestar.dto import DataclassDTO, DTOConfig
 from litestar.params import PathParameter, QueryParameter
 
 from ontology.vocab import TAXONOMY_KINDS
+from principles.contract import PAGE_PREFIX, TERM_PREFIX, PageRecord, term_key
 from principles.errors import InvalidParameter, NotFound
 from principles.paths import slugify
-from service.index import PAGE_PREFIX, IndexView
+from service.index import IndexView
 from service.models import PageResult, TermRef
 
 MIN_DEPTH = 1
@@ -36,7 +37,6 @@ MAX_DEPTH = 3
 MAX_NODES = 200
 SIMILAR_BASE_COST = 0.5  # a similar edge costs (1 - score) + this; any taxonomy edge costs 1
 TAXONOMY_COST = 1.0
-TERM_PREFIX = "term:"
 NAVIGATION_TAGS = ["navigation"]
 
 
@@ -149,11 +149,11 @@ def navigation(index: IndexView) -> _Navigation:
 
 def _build(index: IndexView) -> _Navigation:
     visible = [p for p in index.pages.values() if index.visible(p)]
-    users: dict[str, list[dict[str, Any]]] = {key: [] for key in index.terms}
+    users: dict[str, list[PageRecord]] = {key: [] for key in index.terms}
     for page in visible:
         for kind, slugs in page["terms"].items():
             for slug in slugs:
-                users.setdefault(f"{kind}/{slug}", []).append(page)
+                users.setdefault(term_key(kind, slug), []).append(page)
 
     terms: dict[str, TermSummary] = {}
     narrower: dict[str, list[str]] = {key: [] for key in index.terms}
@@ -219,9 +219,8 @@ def _check_kind(kind: str) -> str:
 
 
 def _ref(nav: _Navigation, key: str) -> TermRef:
-    kind, _, slug = key.partition("/")
     term = nav.terms.get(key)
-    return TermRef(kind=kind, slug=slug, label=term.label if term else slug, id=key)
+    return TermRef.of(key, term.label if term else None)
 
 
 def _node(graph: nx.MultiDiGraph, key: str, distance: int) -> GraphNode:
@@ -290,7 +289,7 @@ def term_list(index: IndexView, kind: str | None) -> TermList:
 def find_term(index: IndexView, kind: str, slug: str) -> str:
     """The `kind/slug` key of a term named by slug, label or alternative label."""
     _check_kind(kind)
-    key = f"{kind}/{slug}"
+    key = term_key(kind, slug)
     if key in index.terms:
         return key
     loose = f"{kind}/{slugify(slug)}"
@@ -372,7 +371,7 @@ def neighbours(index: IndexView, ref: str, depth: int = 1) -> NeighboursView:
 def find_path(index: IndexView, source: str, target: str) -> PathView:
     """The cheapest path between two served pages through taxonomy and similar edges, walked in
     either direction: a similar edge costs (1 - score) + 0.5, any other edge 1."""
-    ends: list[dict[str, Any]] = []
+    ends: list[PageRecord] = []
     for name, ref in (("from", source), ("to", target)):
         page = index.find(ref)
         if page is None:

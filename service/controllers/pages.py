@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from principles.contract import PageRecord, term_key
 from principles.errors import NotFound
 from service.controllers.navigation import NeighboursView, neighbours
 from service.index import IndexView
@@ -18,15 +19,12 @@ from service.models import PageDetail, TermRef
 
 
 def term_refs(index: IndexView, kind: str, slugs: list[str]) -> list[TermRef]:
-    out = []
-    for slug in slugs:
-        term = index.terms.get(f"{kind}/{slug}")
-        out.append(TermRef(kind=kind, slug=slug, label=term["label"] if term else slug,
-                           id=f"{kind}/{slug}"))
-    return out
+    keys = [term_key(kind, slug) for slug in slugs]
+    return [TermRef.of(key, term["label"] if (term := index.terms.get(key)) else None)
+            for key in keys]
 
 
-def page_detail(index: IndexView, page: dict[str, Any]) -> PageDetail:
+def page_detail(index: IndexView, page: PageRecord) -> PageDetail:
     terms = page["terms"]
     return PageDetail(
         id=page["id"], title=page["title"], url=page["url"], type=page["type"],
@@ -39,7 +37,7 @@ def page_detail(index: IndexView, page: dict[str, Any]) -> PageDetail:
     )
 
 
-def require_page(index: IndexView, ref: str) -> dict[str, Any]:
+def require_page(index: IndexView, ref: str) -> PageRecord:
     page = index.find(ref)
     if page is None:
         raise NotFound(f"no page has the id, url or alias {ref.lstrip('/')!r}")

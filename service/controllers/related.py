@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from principles import editorial
+from principles.contract import PageRecord
 from principles.page_types import HUB_TYPES
 from service.controllers.pages import require_page
 from service.guards import check_page_type
@@ -22,7 +23,7 @@ def related_rows(index: IndexView, page_id: str, limit: int, *, type: str | None
                  hubs: bool = False) -> list[dict[str, Any]]:
     """The precomputed rows the endpoint answers with: served pages only, of one type when
     asked, hub pages only when asked (`hubs`, or a `type` that is a hub type)."""
-    def allowed(target: dict[str, Any]) -> bool:
+    def allowed(target: PageRecord) -> bool:
         if not index.visible(target) or (type and target["type"] != type):
             return False
         return bool(hubs or type) or target["type"] not in HUB_TYPES
@@ -34,7 +35,7 @@ def related_rows(index: IndexView, page_id: str, limit: int, *, type: str | None
     return editorial.apply(index.editorial, index.pages[page_id], rows, index.pages, allowed, limit)
 
 
-def _passage(page: dict[str, Any], index: int) -> PassageEvidence:
+def _passage(page: PageRecord, index: int) -> PassageEvidence:
     spans = page["passages"]
     start, end = spans[index] if 0 <= index < len(spans) else (0, 0)
     text = page["body"][start:end] if end else (page["description"] or "")
@@ -42,9 +43,8 @@ def _passage(page: dict[str, Any], index: int) -> PassageEvidence:
 
 
 def _term(index: IndexView, key: str) -> TermRef:
-    kind, slug = key.split("/", 1)
     term = index.terms.get(key)
-    return TermRef(kind=kind, slug=slug, label=term["label"] if term else slug, id=key)
+    return TermRef.of(key, term["label"] if term else None)
 
 
 @get("/v1/related", operation_id="related", tags=["related"], summary="Related pages for a page",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from litestar import Response, get
@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
 
+from principles.contract import PageRecord
 from principles.errors import InvalidParameter, NotFound
 from principles.paths import check_reference, normalise_site_path
 from service.index import IndexView
@@ -18,12 +19,12 @@ from service.models import AliasConflict, AliasConflicts, PageResult, Resolution
 MAX_PATH = 2048
 
 
-def page_result(page: dict[str, Any], score: float = 1.0) -> PageResult:
+def page_result(page: PageRecord, score: float = 1.0) -> PageResult:
     return PageResult(id=page["id"], title=page["title"], url=page["url"], type=page["type"],
                       score=score)
 
 
-def resolve_path(index: IndexView, raw: str) -> tuple[str, str, dict[str, Any]]:
+def resolve_path(index: IndexView, raw: str) -> tuple[str, str, PageRecord]:
     """(normalised path, how it matched, page) or NotFound with near misses."""
     if not raw.strip():
         raise InvalidParameter("path is empty: pass an old or current site path, e.g. "

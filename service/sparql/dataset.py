@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from principles.contract import KNOWLEDGE_GRAPH, ONTOLOGY_GRAPH, store_graph, without_drafts
 from service.sparql.analysis import QueryInfo, Refused
 
-KNOWLEDGE = "https://principles.graph/graph/knowledge"
-ONTOLOGY = "https://principles.graph/graph/ontology"
+KNOWLEDGE = KNOWLEDGE_GRAPH
+ONTOLOGY = ONTOLOGY_GRAPH
 GRAPHS = (KNOWLEDGE, ONTOLOGY)
-PG_DRAFT = "https://principles.graph/ontology#draft"
 
 
 @dataclass(frozen=True)
@@ -56,22 +56,17 @@ def resolve_dataset(default_uris: list[str], named_uris: list[str], info: QueryI
 
 
 def remote_graphs(build_id: str, include_drafts: bool) -> dict[str, str]:
-    """Stable graph name -> the per-build graph ingest loaded into the external store (must
-    match ingest/sparql_load.py). The stable name is a prefix of the per-build one, so the
+    """Stable graph name -> the per-build graph ingest loaded into the external store (named in
+    principles/contract.py). The stable name is a prefix of the per-build one, so the
     graphs sort alike; FILTERs comparing graph IRIs see the per-build names in remote mode."""
-    return {KNOWLEDGE: f"{KNOWLEDGE}/{build_id}/{'all' if include_drafts else 'public'}",
-            ONTOLOGY: f"{ONTOLOGY}/{build_id}"}
+    return {KNOWLEDGE: store_graph(build_id, "all" if include_drafts else "public"),
+            ONTOLOGY: store_graph(build_id, "ontology")}
 
 
 def served_triples(graph_nt: Path, include_drafts: bool) -> list[ox.Triple]:
     """The build's triples, without those about or pointing at draft pages unless included."""
     triples = [q.triple for q in ox.parse(path=str(graph_nt), format=ox.RdfFormat.N_TRIPLES)]
-    if include_drafts:
-        return triples
-    drafts = {t.subject for t in triples
-              if t.predicate.value == PG_DRAFT and isinstance(t.object, ox.Literal)
-              and t.object.value == "true"}
-    return [t for t in triples if t.subject not in drafts and t.object not in drafts]
+    return triples if include_drafts else without_drafts(triples)
 
 
 def load_store(graph_nt: Path, ontology_ttl: Path, include_drafts: bool) -> tuple[ox.Store, dict[str, int]]:
