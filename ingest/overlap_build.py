@@ -9,7 +9,6 @@ of pages whose body is unchanged are copied from the previous build.
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 from ingest.embedding import page_passages
@@ -24,9 +23,8 @@ from principles.stores import open_store, tuning_of
 
 
 def write_overlap(settings: Settings, staging: Path, pages: list[Page], written: VectorBuild,
-                  previous_build: Path | None, timings: dict[str, float]) -> dict[str, int]:
+                  previous_build: Path | None) -> dict[str, int]:
     """Compute and write the artefacts; returns the counts added to the manifest."""
-    started = time.perf_counter()
     previous = artefacts.load_signatures(previous_build) if previous_build else None
     signatures = Signatures.compute(
         ((p.id, hashlib.sha256(p.body.encode("utf-8", "replace")).hexdigest(), p.body)
@@ -45,7 +43,6 @@ def write_overlap(settings: Settings, staging: Path, pages: list[Page], written:
     finally:
         store.close()
     artefacts.write(staging, artefact, signatures)
-    timings["overlap"] = time.perf_counter() - started
     counts = artefact["counts"]
     return {"overlap_pairs": counts["pairs"], "overlap_clusters": counts["clusters"],
             "overlap_candidate_pairs": counts["candidate_pairs"]}

@@ -66,3 +66,13 @@ class Report:
     def write(self, target: Path) -> None:
         rows = [{**asdict(f), "line": f.line()} for f in self.sorted()]
         target.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
+
+    @classmethod
+    def load(cls, source: Path) -> Report:
+        """A report.json written by `write` (the previous build's, reused when unchanged)."""
+        report = cls()
+        for row in json.loads(source.read_text("utf-8")):
+            report.findings.append(Finding(row["path"], row["where"], row["problem"],
+                                           Action(row["action"]), Severity(row["severity"]),
+                                           row["kind"]))
+        return report

@@ -34,7 +34,9 @@ def print_summary(result: IngestResult, console: Console) -> None:
                          f"{counts['passage_vectors']} passages; {counts['encoded']} encoded, "
                          f"{counts['reused_vectors']} reused)")),
             ("SHACL violations", counts["shacl_violations"]), ("errors", counts["errors"]),
-            ("warnings", counts["warnings"]), ("seconds", f"{manifest.seconds:.1f}")]
+            ("warnings", counts["warnings"]), ("seconds", f"{manifest.seconds:.1f}"),
+            ("steps (s)", "  ".join(f"{name} {seconds:.1f}" for name, seconds
+                                    in result.timings.items() if name != "total"))]
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)

@@ -1,0 +1,218 @@
+"""The ingest steps, in order. Each reads what earlier steps left on the `Build` and returns
+the counts it adds to the manifest; the runner (ingest/pipeline.py) times every step and
+reports it by name. A new step is one function here and one line in `STEPS`.
+
+Steps before `stage` only read the corpus; from `stage` on they write into the staging
+folder, which the runner deletes if any step fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph
+from rich.console import Console
+
+from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
+from ingest.corpus import CorpusFile, load_pages
+from ingest.editorial import resolve_editorial
+from ingest.embedding import page_passages
+from ingest.network import build_network, write_network
+from ingest.onnx_export import export_onnx, onnx_path
+from ingest.overlap_build import write_overlap
+from ingest.pages import Page
+from ingest.rdf import build_graph, write_rdf
+from ingest.related import compute_related
+from ingest.report import Report
+from ingest.terms import Term, resolve_terms
+from ingest.validation import validate_changed
+from ingest.vectorize import Previous, VectorBuild, build_sparse, write_vectors
+from principles.contract import (
+    NETWORK_FILE,
+    AliasesRecord,
+    PageRecord,
+    TermRecord,
+    write_records,
+)
+from principles.editorial import Editorial
+from principles.embedder import Encoder
+from principles.errors import IngestError
+from principles.index import IndexLayout, Manifest
+from principles.related_store import FILE as RELATED_FILE
+from principles.related_store import write_related
+from principles.settings import Settings
+
+Counts = dict[str, int]
+
+
+@dataclass
+class Build:
+    """What one ingest run knows so far; each step fills in its part."""
+
+    settings: Settings
+    layout: IndexLayout
+    files: list[CorpusFile]
+    report: Report
+    build_id: str
+    encoder: Encoder
+    console: Console
+    previous_build: Path | None = None
+    previous: Manifest | None = None
+    pages: list[Page] = field(default_factory=list)
+    terms: dict[str, Term] = field(default_factory=dict)
+    alias_table: dict[str, str] = field(default_factory=dict)
+    conflicts: list[AliasConflict] = field(default_factory=list)
+    editorial: Editorial | None = None
+    graph: Graph | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+    staging: Path | None = None
+    vectors: VectorBuild | None = None
+    related: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    query_encoder: str | None = None  # the ONNX file, relative to the index root
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        assert self.staging is not None, "a writing step ran before `stage`"
+        return self.staging
+
+    @property
+    def written(self) -> VectorBuild:
+        assert self.vectors is not None, "a step needing vectors ran before `embed+store`"
+        return self.vectors
+
+
+def parse(build: Build) -> Counts:
+    """Front matter and bodies to pages; terms, aliases and the editor's rules resolved."""
+    settings = build.settings
+    build.pages = load_pages(build.files, build.report, max_file_bytes=settings.max_file_bytes,
+                             max_aliases=settings.max_aliases)
+    build.terms = resolve_terms(build.pages, build.report)
+    build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
+    build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
+    build.hashes = {p.id: p.content_hash() for p in build.pages}
+    return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
+            "terms": len(build.terms),
+            "generated_terms": sum(t.generated for t in build.terms.values()),
+            "aliases": sum(len(p.aliases) for p in build.pages),
+            "alias_conflicts": len(build.conflicts), "files": len(build.files)}
+
+
+def rdf_and_shacl(build: Build) -> Counts:
+    """The RDF graph, SHACL-validated where pages changed since the previous build."""
+    build.graph = build_graph(build.pages, build.terms)
+    violations = validate_changed(build.graph, build.pages, build.hashes, build.previous_build,
+                                  build.previous, build.report)
+    return {"triples": len(build.graph), "shacl_violations": violations}
+
+
+def stage(build: Build) -> Counts:
+    """The staging folder the writing steps fill; pruned first so the disk has room."""
+    build.layout.prune(build.settings.keep_builds, build.settings.lease_ttl)
+    try:
+        build.staging = build.layout.staging(build.build_id)
+        (build.staging / ".pid").write_text(str(os.getpid()))
+    except OSError as exc:
+        raise IngestError(f"cannot write to index folder {build.layout.builds}: "
+                          f"{exc.strerror}") from exc
+    return {}
+
+
+def embed_and_store(build: Build) -> Counts:
+    """Page and passage vectors, encoding only text the previous build did not have."""
+    previous = (Previous(build.previous_build, build.previous)
+                if build.previous_build and build.previous else None)
+    build.vectors = write_vectors(build.settings, build.folder, build.build_id, build.pages,
+                                  build.hashes, previous, build.encoder, build.console)
+    return build.vectors.counts
+
+
+def related(build: Build) -> Counts:
+    build.related = compute_related(build.pages, build.written.vectors)
+    return {}
+
+
+def write_sparse(build: Build) -> Counts:
+    for name, sparse_index in build_sparse(build.pages, build.settings).items():
+        sparse_index.save(build.folder, name)
+    return {}
+
+
+def write_graphs(build: Build) -> Counts:
+    """graph.nt/.ttl, the networkx graph, the related table and the editor's rules."""
+    assert build.graph is not None and build.editorial is not None
+    write_rdf(build.graph, build.folder)
+    write_network(build_network(build.pages, build.terms, build.related),
+                  build.folder / NETWORK_FILE)
+    write_related(build.folder / RELATED_FILE, [p.id for p in build.pages], build.related)
+    build.editorial.save(build.folder)
+    return {}
+
+
+def overlap(build: Build) -> Counts:
+    return write_overlap(build.settings, build.folder, build.pages, build.written,
+                         build.previous_build)
+
+
+def records(build: Build) -> Counts:
+    """pages.json, terms.json, aliases.json (principles/contract.py) and report.json."""
+    aliases: AliasesRecord = {"rule": WINNER_RULE, "paths": build.alias_table, "conflicts": [
+        {"alias": c.alias, "winner": c.winner, "claimants": c.claimants} for c in build.conflicts]}
+    write_records(build.folder, [page_record(p, build.settings, build.hashes[p.id])
+                                 for p in build.pages],
+                  [term_record(t) for t in build.terms.values()], aliases)
+    return {}
+
+
+def query_encoder(build: Build) -> Counts:
+    """The ONNX query encoder serve runs (exported once per model, shared by builds)."""
+    if build.settings.query_encoder == "onnx":
+        model_file = export_onnx(build.encoder, onnx_path(build.layout.root, build.settings.model))
+        build.query_encoder = str(model_file.relative_to(build.layout.root))
+    return {}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Build], Counts]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("parse", parse),
+    Step("rdf+shacl", rdf_and_shacl),
+    Step("stage", stage),
+    Step("embed+store", embed_and_store),
+    Step("related", related),
+    Step("sparse", write_sparse),
+    Step("graphs", write_graphs),
+    Step("overlap", overlap),
+    Step("records", records),
+    Step("query-encoder", query_encoder),
+)
+
+
+def page_record(page: Page, settings: Settings, content_hash: str) -> PageRecord:
+    return PageRecord(
+        id=page.id, rel_path=page.rel_path, title=page.title, url=page.url, type=page.type,
+        body=page.body, description=page.description, abstract=page.abstract,
+        headline=page.headline, resource_id=page.resource_id, date=page.date,
+        modified=page.modified, aliases=page.aliases, term_refs=page.term_refs, terms=page.terms,
+        draft=page.draft, weight=page.weight, slug=page.slug, authors=page.authors,
+        has_front_matter=page.has_front_matter,
+        taxonomy=list(page.taxonomy) if page.taxonomy else None,
+        related_rules=page.related_rules,
+        passages=[[p.start, p.end] for p in
+                  page_passages(page, settings.passage_words, settings.passage_overlap)],
+        hash=content_hash)
+
+
+def term_record(term: Term) -> TermRecord:
+    return {"kind": term.kind, "slug": term.slug, "label": term.label,
+            "alt_labels": sorted(term.alt_labels), "page_id": term.page_id,
+            "broader": ["/".join(b) for b in term.broader],
+            "related": ["/".join(r) for r in term.related], "generated": term.generated}
