@@ -178,14 +178,16 @@ def conformance(nt: Path) -> tuple[int, int]:
     from litestar.testing import TestClient
 
     from principles.settings import Settings
-    from service.controllers.sparql import mount_sparql
+    from service.controllers import sparql
     from service.errors import EXCEPTION_HANDLERS
+    from service.sparql.endpoint import SparqlService
     from tests.test_sparql_conformance import run_cases
 
     view: Any = SimpleNamespace(build=nt.parent, version="bench")
-    mount = mount_sparql(Settings(), view)
-    app = Litestar(route_handlers=mount.handlers, exception_handlers=EXCEPTION_HANDLERS,
-                   lifespan=[mount.lifespan])
+    services: Any = SimpleNamespace(sparql=SparqlService(Settings(), view))
+    feature = sparql.feature(services)
+    app = Litestar(route_handlers=feature.routes, exception_handlers=EXCEPTION_HANDLERS,
+                   lifespan=[feature.lifespan] if feature.lifespan else [])
     with TestClient(app) as client:
         outcomes = run_cases(client)
     return sum(o.passed for o in outcomes), len(outcomes)

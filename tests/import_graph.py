@@ -5,7 +5,8 @@ layers and any import cycle; tests/test_architecture.py holds the rules.
 
 Layers, bottom up: `ontology` and `principles` (the shared package), then `ingest` (writes a
 build) and `service` (reads one), then `principles_graph` (the CLI, composing both).
-Every import counts, also one inside a function: a lazy import is still a dependency.
+Every import that runs counts, also one inside a function (a lazy import is still a
+dependency); imports under `if TYPE_CHECKING:` are for annotations and are left out.
 """
 
 from __future__ import annotations
@@ -30,9 +31,23 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under `if TYPE_CHECKING:` (annotations only, never run)."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
 def _imported(module: str, path: Path) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -4,6 +4,7 @@ and the explained shortest path between two pages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from service.controllers.navigation import (
     NAVIGATION_HANDLERS,
     GraphNode,
     NeighboursView,
+    build_navigation,
     explain,
     neighbours,
 )
@@ -28,6 +30,7 @@ WIP_ARTICLE = "resources/articles/limit-work-in-progress"
 DEBT_ARTICLE = "resources/articles/technical-debt-is-a-loan"
 DRAFT = "resources/blog/2025/2025-02-10-feature-toggles-decouple-deploy-from-release"
 TRUNK = "resources/articles/trunk-based-development"
+nav_of = cache(build_navigation)  # the tables a running app derives once per build
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,7 @@ def view(corpus_settings: Settings) -> IndexView:
 @pytest.fixture(scope="module")
 def client(view: IndexView) -> Iterator[TestClient[Litestar]]:
     app = Litestar(route_handlers=NAVIGATION_HANDLERS,
-                   dependencies={"index": Provide(lambda: view, sync_to_thread=False)},
+                   dependencies={"navigation": Provide(lambda: nav_of(view), sync_to_thread=False)},
                    exception_handlers=EXCEPTION_HANDLERS)
     with TestClient(app) as c:
         yield c
@@ -146,7 +149,7 @@ def node_ids(result: NeighboursView, kind: str) -> set[str]:
 
 
 def test_neighbours_depth_one(view: IndexView) -> None:
-    result = neighbours(view, WIP_ARTICLE, 1)
+    result = neighbours(nav_of(view), WIP_ARTICLE, 1)
     assert result.center == WIP_ARTICLE and result.depth == 1 and not result.truncated
     assert result.nodes[0].id == WIP_ARTICLE and result.nodes[0].distance == 0
     assert result.nodes[0].url == "/resources/articles/limit-work-in-progress/"
@@ -172,32 +175,32 @@ def test_neighbours_exclude_drafts(view: IndexView, corpus_settings: Settings) -
     assert with_drafts.network.has_edge(f"page:{DRAFT}", f"page:{TRUNK}")
     assert not view.network.has_node(f"page:{DRAFT}")
     for ref, depth in [(TRUNK, 1), (WIP_ARTICLE, 3)]:
-        result = neighbours(view, ref, depth)
+        result = neighbours(nav_of(view), ref, depth)
         assert DRAFT not in node_ids(result, "page")
         assert all(DRAFT not in (e.source, e.target) for e in result.edges)
     with pytest.raises(NotFound):
-        neighbours(view, DRAFT, 1)
-    assert DRAFT in node_ids(neighbours(with_drafts, TRUNK, 1), "page")
+        neighbours(nav_of(view), DRAFT, 1)
+    assert DRAFT in node_ids(neighbours(nav_of(with_drafts), TRUNK, 1), "page")
 
 
 def test_neighbours_by_alias_and_depth(view: IndexView) -> None:
-    one = neighbours(view, "/principles/limit-wip/", 1)
+    one = neighbours(nav_of(view), "/principles/limit-wip/", 1)
     assert one.center == WIP_ARTICLE
-    two = neighbours(view, WIP_ARTICLE, 2)
+    two = neighbours(nav_of(view), WIP_ARTICLE, 2)
     assert {n.key for n in one.nodes} < {n.key for n in two.nodes}
     assert max(n.distance for n in two.nodes) == 2
     for depth in (0, 4, -1):
         with pytest.raises(InvalidParameter, match="depth"):
-            neighbours(view, WIP_ARTICLE, depth)
+            neighbours(nav_of(view), WIP_ARTICLE, depth)
     with pytest.raises(NotFound, match="no/such/page"):
-        neighbours(view, "no/such/page", 1)
+        neighbours(nav_of(view), "no/such/page", 1)
 
 
 def test_neighbours_cap_keeps_closest(view: IndexView, monkeypatch: pytest.MonkeyPatch) -> None:
-    full = neighbours(view, WIP_ARTICLE, 3)
+    full = neighbours(nav_of(view), WIP_ARTICLE, 3)
     assert not full.truncated and full.total_nodes == len(full.nodes) <= nav_module.MAX_NODES
     monkeypatch.setattr(nav_module, "MAX_NODES", 10)
-    capped = neighbours(view, WIP_ARTICLE, 3)
+    capped = neighbours(nav_of(view), WIP_ARTICLE, 3)
     assert capped.truncated and len(capped.nodes) == 10 and capped.total_nodes == full.total_nodes
     assert all(n.distance <= 1 for n in capped.nodes)  # depth 1 alone has more than 10
     keys = {n.key for n in capped.nodes}

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import MediaType, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Stream
 
 from principles.settings import Settings
+from service.feature import Feature
 from service.index import IndexView
 from service.llms import llms_full, llms_txt
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 TAGS = ["llms"]
 
@@ -35,3 +40,7 @@ def llms_handlers(settings: Settings) -> list[Any]:
         return Stream(llms_full(index, settings, str(request.base_url)), media_type=MediaType.TEXT)
 
     return [llms, llms_full_txt]
+
+
+def feature(services: Services) -> Feature:
+    return Feature(llms_handlers(services.settings))

@@ -15,9 +15,8 @@ the id `tags/flow`.
 from __future__ import annotations
 
 import difflib
-import weakref
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import networkx as nx
 from litestar import get
@@ -29,8 +28,13 @@ from ontology.vocab import TAXONOMY_KINDS
 from principles.contract import PAGE_PREFIX, TERM_PREFIX, PageRecord, term_key
 from principles.errors import InvalidParameter, NotFound
 from principles.paths import slugify
+from service.feature import Feature
 from service.index import IndexView
 from service.models import PageResult, TermRef
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 MIN_DEPTH = 1
 MAX_DEPTH = 3
@@ -123,10 +127,14 @@ class PathDTO(DataclassDTO[PathView]):
     config = DTOConfig(rename_fields={"from_": "from", "hops.0.from_": "from"}, max_nested_depth=2)
 
 
-# --- derived, cached per index ---------------------------------------------------------------
+# --- derived once per build -----------------------------------------------------------------
 
 @dataclass
-class _Navigation:
+class Navigation:
+    """The taxonomy and graph tables navigation answers from, derived from one build when the
+    app opens it and given to handlers as the `navigation` dependency."""
+
+    index: IndexView
     terms: dict[str, TermSummary]
     term_pages: dict[str, list[PageResult]]
     narrower: dict[str, list[str]]
@@ -136,18 +144,7 @@ class _Navigation:
     weighted: nx.Graph           # one cheapest edge per node pair, for shortest paths
 
 
-_CACHE: weakref.WeakKeyDictionary[IndexView, _Navigation] = weakref.WeakKeyDictionary()
-
-
-def navigation(index: IndexView) -> _Navigation:
-    """The derived structures for this index, built on first use (call at start-up to warm)."""
-    nav = _CACHE.get(index)
-    if nav is None:
-        nav = _CACHE[index] = _build(index)
-    return nav
-
-
-def _build(index: IndexView) -> _Navigation:
+def build_navigation(index: IndexView) -> Navigation:
     visible = [p for p in index.pages.values() if index.visible(p)]
     users: dict[str, list[PageRecord]] = {key: [] for key in index.terms}
     for page in visible:
@@ -200,7 +197,7 @@ def _build(index: IndexView) -> _Navigation:
         if best is None or cost < best["weight"]:
             weighted.add_edge(source, target, weight=cost, source=source, target=target, kind=kind,
                               score=float(score) if score is not None else None)
-    return _Navigation(terms=terms, term_pages=term_pages, narrower=narrower, related=related,
+    return Navigation(index=index, terms=terms, term_pages=term_pages, narrower=narrower, related=related,
                        graph=graph, undirected=graph.to_undirected(as_view=True), weighted=weighted)
 
 
@@ -218,7 +215,7 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _ref(nav: _Navigation, key: str) -> TermRef:
+def _ref(nav: Navigation, key: str) -> TermRef:
     term = nav.terms.get(key)
     return TermRef.of(key, term.label if term else None)
 
@@ -269,18 +266,17 @@ def explain(kind: str, source: GraphNode, target: GraphNode, score: float | None
                  "kind, then count (highest first), then label.",
      tags=NAVIGATION_TAGS)
 async def list_terms(
-    index: NamedDependency[IndexView],
+    navigation: NamedDependency[Navigation],
     kind: Annotated[str | None, QueryParameter(
         description="Only this taxonomy: concepts, categories or tags")] = None,
 ) -> TermList:
-    return term_list(index, kind)
+    return term_list(navigation, kind)
 
 
-def term_list(index: IndexView, kind: str | None) -> TermList:
+def term_list(nav: Navigation, kind: str | None) -> TermList:
     """The terms answer; also the MCP `list_terms` tool's."""
     if kind is not None:
         _check_kind(kind)
-    nav = navigation(index)
     rows = [t for t in nav.terms.values() if kind is None or t.kind == kind]
     rows.sort(key=lambda t: (t.kind, -t.count, t.label.casefold(), t.id))
     return TermList(results=rows)
@@ -316,18 +312,17 @@ def find_term(index: IndexView, kind: str, slug: str) -> str:
                  "then title.",
      tags=NAVIGATION_TAGS)
 async def get_term(
-    index: NamedDependency[IndexView],
+    navigation: NamedDependency[Navigation],
     kind: Annotated[str, PathParameter(description="Taxonomy: concepts, categories or tags")],
     slug: Annotated[str, PathParameter(description="Term slug (flow) or label (Flow)")],
 ) -> TermDetail:
-    return term_detail(index, kind, slug)
+    return term_detail(navigation, kind, slug)
 
 
-def term_detail(index: IndexView, kind: str, slug: str) -> TermDetail:
+def term_detail(nav: Navigation, kind: str, slug: str) -> TermDetail:
     """The term answer; also the MCP `get_term` tool's."""
-    key = find_term(index, kind, slug)
-    nav = navigation(index)
-    term, record = nav.terms[key], index.terms[key]
+    key = find_term(nav.index, kind, slug)
+    term, record = nav.terms[key], nav.index.terms[key]
     return TermDetail(
         id=term.id, kind=term.kind, slug=term.slug, label=term.label, count=term.count,
         page=term.page, generated=term.generated, alt_labels=list(record["alt_labels"]),
@@ -340,7 +335,7 @@ def term_detail(index: IndexView, kind: str, slug: str) -> TermDetail:
 
 # --- neighbours ------------------------------------------------------------------------------
 
-def neighbours(index: IndexView, ref: str, depth: int = 1) -> NeighboursView:
+def neighbours(nav: Navigation, ref: str, depth: int = 1) -> NeighboursView:
     """The ego graph of radius `depth` (1..3) around a page (id, url or alias), walking edges in
     both directions, hidden pages left out. The closest MAX_NODES nodes are kept (ties by kind,
     pages first, then label) and `truncated` says whether any were dropped; edges are all edges
@@ -348,10 +343,9 @@ def neighbours(index: IndexView, ref: str, depth: int = 1) -> NeighboursView:
     if isinstance(depth, bool) or not MIN_DEPTH <= depth <= MAX_DEPTH:
         raise InvalidParameter(f"depth must be between {MIN_DEPTH} and {MAX_DEPTH}, not {depth}",
                                parameter="depth")
-    page = index.find(ref)
+    page = nav.index.find(ref)
     if page is None:
         raise NotFound(f"no page has the id, url or alias {ref.lstrip('/')!r}")
-    nav = navigation(index)
     center = PAGE_PREFIX + page["id"]
     distances: dict[str, int] = nx.single_source_shortest_path_length(
         nav.undirected, center, cutoff=depth)
@@ -368,18 +362,17 @@ def neighbours(index: IndexView, ref: str, depth: int = 1) -> NeighboursView:
 
 # --- path ------------------------------------------------------------------------------------
 
-def find_path(index: IndexView, source: str, target: str) -> PathView:
+def find_path(nav: Navigation, source: str, target: str) -> PathView:
     """The cheapest path between two served pages through taxonomy and similar edges, walked in
     either direction: a similar edge costs (1 - score) + 0.5, any other edge 1."""
     ends: list[PageRecord] = []
     for name, ref in (("from", source), ("to", target)):
-        page = index.find(ref)
+        page = nav.index.find(ref)
         if page is None:
             raise NotFound(f"`{name}`: no page has the id, url or alias {ref.lstrip('/')!r}",
                            parameter=name)
         ends.append(page)
     start, end = (PAGE_PREFIX + p["id"] for p in ends)
-    nav = navigation(index)
     try:
         keys: list[str] = nx.shortest_path(nav.weighted, start, end, weight="weight")
     except (nx.NetworkXNoPath, nx.NodeNotFound) as exc:
@@ -409,15 +402,19 @@ def find_path(index: IndexView, source: str, target: str) -> PathView:
                  "pages are never on the path.",
      tags=NAVIGATION_TAGS, return_dto=PathDTO)
 async def get_path(
-    index: NamedDependency[IndexView],
+    navigation: NamedDependency[Navigation],
     source: Annotated[str, QueryParameter(name="from", description="Start page: id, url or alias")],
     target: Annotated[str, QueryParameter(name="to", description="End page: id, url or alias")],
 ) -> PathView:
-    return find_path(index, source, target)
+    return find_path(navigation, source, target)
 
 
 NAVIGATION_HANDLERS = [list_terms, get_term, get_path]
 
-__all__ = ["NAVIGATION_HANDLERS", "GraphEdge", "GraphNode", "NeighboursView", "PathHop", "PathView",
-           "TermDetail", "TermList", "TermSummary", "find_path", "find_term",
-           "navigation", "neighbours", "term_detail", "term_list"]
+__all__ = ["NAVIGATION_HANDLERS", "GraphEdge", "GraphNode", "Navigation", "NeighboursView", "PathHop",
+           "PathView", "TermDetail", "TermList", "TermSummary", "build_navigation", "find_path",
+           "find_term", "neighbours", "term_detail", "term_list"]
+
+
+def feature(services: Services) -> Feature:
+    return Feature(NAVIGATION_HANDLERS)

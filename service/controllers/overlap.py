@@ -3,20 +3,21 @@ duplicate each other). Mounted as one router that provides the `overlap` depende
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from litestar import Request, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from principles.overlap import scoring
 from principles.overlap.results import DraftReport, PairsReport
-from principles.settings import Settings
-from service.index import IndexView
+from service.feature import Feature, provide
 from service.json_guard import json_body_guard
 from service.overlap import DraftRequest, OverlapService
-from service.search import SearchEngine
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 TAGS = ["overlap"]
 MAX_LIMIT = 50
@@ -61,15 +62,9 @@ async def overlap_pairs(
     return await anyio.to_thread.run_sync(overlap.pairs, min_score, limit)
 
 
-def overlap_router(settings: Settings, index: IndexView, engine: SearchEngine,
-                   service: OverlapService | None = None) -> Router:
-    """The overlap handlers with their service, opened now (signatures, LSH; the pairs on
-    first use) unless the caller already opened it (create_app shares it with /mcp)."""
-    service = service or OverlapService(settings, index, engine)
-
-    def provide_overlap() -> OverlapService:
-        return service
-
-    return Router(path="/", route_handlers=[overlap_draft, overlap_pairs],
-                  dependencies={"overlap": Provide(provide_overlap, sync_to_thread=False)},
-                  before_request=json_body_guard(settings.max_json_depth))
+def feature(services: Services) -> Feature:
+    """The two handlers on one router that provides the `overlap` dependency and bounds the
+    nesting of JSON bodies."""
+    return Feature([Router(path="/", route_handlers=[overlap_draft, overlap_pairs],
+                           dependencies={"overlap": provide(services.overlap)},
+                           before_request=json_body_guard(services.settings.max_json_depth))])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
@@ -11,11 +11,15 @@ from litestar.params import Parameter
 
 from principles.contract import PageRecord, term_key
 from principles.errors import NotFound
-from service.controllers.navigation import NeighboursView, neighbours
+from service.controllers.navigation import Navigation, NeighboursView, neighbours
+from service.feature import Feature
 from service.index import IndexView
 from service.jsonld import JSONLD, page_jsonld, wants_jsonld
 from service.markdown import MARKDOWN, page_markdown, wants_markdown
 from service.models import PageDetail, TermRef
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 
 def term_refs(index: IndexView, kind: str, slugs: list[str]) -> list[TermRef]:
@@ -59,11 +63,12 @@ class PagesController(Controller):
          responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
     async def get_page(
         self, request: Request[Any, Any, Any], index: NamedDependency[IndexView],
+        navigation: NamedDependency[Navigation],
         ref: str = Parameter(description="Page id (tags/customer-focus), url or alias"),
         depth: Annotated[int, Parameter(description="Only for /neighbours")] = 1,
     ) -> Response[Any]:
         if ref.endswith(NEIGHBOURS_SUFFIX):
-            return Response(neighbours(index, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
+            return Response(neighbours(navigation, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
         page = require_page(index, ref)
         # Never the request's Host: a forged Host would be reflected into the page's url.
         base = request.app.state.get("site_base_url", "")
@@ -77,8 +82,12 @@ class PagesController(Controller):
 @get("/v1/neighbours", operation_id="neighbours", tags=["navigation"],
      summary="A page's neighbourhood: the networkx ego graph (nodes, edges, edge kinds)")
 async def page_neighbours(
-    index: NamedDependency[IndexView],
+    navigation: NamedDependency[Navigation],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     depth: Annotated[int, Parameter(description="Hops from the page, 1 to 3")] = 1,
 ) -> NeighboursView:
-    return neighbours(index, page, depth)
+    return neighbours(navigation, page, depth)
+
+
+def feature(services: Services) -> Feature:
+    return Feature([PagesController, page_neighbours])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import get
 from litestar.di import NamedDependency
@@ -12,9 +12,14 @@ from principles import editorial
 from principles.contract import PageRecord
 from principles.page_types import HUB_TYPES
 from service.controllers.pages import require_page
+from service.feature import Feature
 from service.guards import check_page_type
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 MAX_LIMIT = 30
 
@@ -84,3 +89,7 @@ def related_pages(index: IndexView, page: str, limit: int, type: str | None,
                 editor=row.get("editor"),
             )))
     return RelatedResponse(page=source["id"], results=results)
+
+
+def feature(services: Services) -> Feature:
+    return Feature([related])

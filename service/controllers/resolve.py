@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 from litestar import Response, get
@@ -13,8 +13,13 @@ from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY
 from principles.contract import PageRecord
 from principles.errors import InvalidParameter, NotFound
 from principles.paths import check_reference, normalise_site_path
+from service.feature import Feature
 from service.index import IndexView
 from service.models import AliasConflict, AliasConflicts, PageResult, Resolution
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 MAX_PATH = 2048
 
@@ -83,3 +88,7 @@ def location_for(url: str) -> str:
     wire, so a url such as `/café/` was a 500; `%` itself is encoded (stored urls are
     decoded), `/` is kept, and the leading `/` never becomes `//host`."""
     return "/" + quote(url.lstrip("/\\"), safe="/!$&'()*+,;=:@-._~")
+
+
+def feature(services: Services) -> Feature:
+    return Feature([resolve, alias_conflicts, redirect])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
@@ -10,10 +10,15 @@ from litestar.params import FromQuery, Parameter
 from litestar.types import Receive
 
 from principles.errors import InvalidParameter
+from service.feature import Feature
 from service.guards import check_page_type
 from service.index import IndexView
 from service.models import SearchResponse, SearchResult
 from service.search import Filters, Mode, SearchEngine
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 MAX_QUERY = 500
 MAX_LIMIT = 50
@@ -62,3 +67,7 @@ async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int,
 
     # One hop to the model thread for the whole answer: each extra hop costs a wake-up.
     return await engine.on_model_thread(answer, receive)
+
+
+def feature(services: Services) -> Feature:
+    return Feature([search])

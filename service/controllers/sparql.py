@@ -1,21 +1,21 @@
 """/sparql: the read-only SPARQL 1.1 Protocol endpoint, its query page and static files.
 
-`mount_sparql(settings, view)` builds everything create_app registers: the route handlers (a
-Router carrying the SparqlService dependency), the vendored YASGUI files (service/static/yasgui/)
-at /sparql/assets/, and a lifespan hook that starts the query workers and stops them.
+`feature(services)` brings the route handlers (a Router carrying the SparqlService
+dependency), the vendored YASGUI files (service/static/yasgui/) at /sparql/assets/, and a
+lifespan hook that starts the query workers and stops them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 from litestar import Litestar, Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -28,10 +28,12 @@ from litestar.openapi.spec import (
 from litestar.params import QueryParameter
 from litestar.static_files import create_static_files_router
 
-from principles.settings import Settings
-from service.index import IndexView
+from service.feature import Feature, provide
 from service.sparql.endpoint import SparqlService
 from service.sparql.formats import GRAPH_TYPES, HTML, RESULT_TYPES
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "yasgui"
 TAGS = ["sparql"]
@@ -109,22 +111,12 @@ async def sparql_post(request: Request[Any, Any, Any],
     return await sparql.answer(request)
 
 
-@dataclass
-class SparqlMount:
-    handlers: list[Any]
-    lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]]
-    service: SparqlService
-
-
-def mount_sparql(settings: Settings, view: IndexView) -> SparqlMount:
-    """Handlers and lifespan for create_app; the engine starts with the app and stops with it."""
-    service = SparqlService(settings, view)
-
-    def provide_sparql() -> SparqlService:
-        return service
-
+def feature(services: Services) -> Feature:
+    """The endpoint's router (carrying the SparqlService dependency), the vendored YASGUI
+    files at /sparql/assets/, and a lifespan that starts the query workers and stops them."""
+    service = services.sparql
     router = Router(path="/", route_handlers=[sparql_get, sparql_post],
-                    dependencies={"sparql": Provide(provide_sparql, sync_to_thread=False)})
+                    dependencies={"sparql": provide(service)})
     static = create_static_files_router(path="/sparql/assets", directories=[STATIC_DIR],
                                         name="yasgui", include_in_schema=False)
 
@@ -136,4 +128,4 @@ def mount_sparql(settings: Settings, view: IndexView) -> SparqlMount:
         finally:
             service.close()
 
-    return SparqlMount([router, static], lifespan, service)
+    return Feature([router, static], lifespan=lifespan)

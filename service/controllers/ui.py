@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.static_files import create_static_files_router
 
+from service.feature import Feature
 from service.index import IndexView
+
+if TYPE_CHECKING:
+    from service.services import Services
+
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -50,3 +55,7 @@ def ui_handlers() -> list[Any]:
                                         include_in_schema=False,
                                         cache_control=None)
     return [web_ui, author_ui, static]
+
+
+def feature(services: Services) -> Feature:
+    return Feature(ui_handlers())

@@ -8,32 +8,28 @@ loopback bind the SDK's DNS-rebinding protection checks Host and Origin.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
-from service.mcp.backend import Backend
+from service.feature import Feature
 from service.mcp.server import build_server
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 PATH = "/mcp"
 
 
-@dataclass
-class McpMount:
-    handler: Any
-    lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]]
-
-
-def mount_mcp(backend: Backend) -> McpMount:
+def feature(services: Services) -> Feature:
     """The /mcp route handler and the lifespan that runs the SDK's session manager."""
-    server = build_server(backend)
+    server = build_server(services)
     server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
-                               max_request_body_size=backend.settings.max_body_bytes,
-                               host=backend.settings.host)
+                               max_request_body_size=services.settings.max_body_bytes,
+                               host=services.settings.host)
     manager = server.session_manager
 
     @asgi(PATH, copy_scope=False, include_in_schema=False)
@@ -45,4 +41,4 @@ def mount_mcp(backend: Backend) -> McpMount:
         async with manager.run():
             yield
 
-    return McpMount(mcp_endpoint, lifespan)
+    return Feature([mcp_endpoint], lifespan=lifespan)

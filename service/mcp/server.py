@@ -7,7 +7,7 @@ pages one list would be megabytes, and the SDK's own listing has no cursor.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -19,9 +19,11 @@ from principles.errors import NotFound
 from service.index import IndexView
 from service.llms import llms_txt
 from service.markdown import MARKDOWN, page_markdown
-from service.mcp.backend import Backend
 from service.mcp.errors import resource_errors
 from service.mcp.tools import register_tools
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 NAME = "principles-graph"
 PAGE_URI = "principles://pages/{+id}"
@@ -65,12 +67,12 @@ class PrinciplesServer(MCPServer[Any]):
         return ListResourcesResult(resources=listed, next_cursor=following)
 
 
-def build_server(backend: Backend) -> PrinciplesServer:
+def build_server(services: Services) -> PrinciplesServer:
     """The server over one opened backend (no transport yet)."""
-    index, settings = backend.index, backend.settings
+    index, settings = services.index, services.settings
     server = PrinciplesServer(index, name=NAME, title=settings.site_name, version=index.version,
                               instructions=INSTRUCTIONS, log_level="WARNING")
-    register_tools(server, backend)
+    register_tools(server, services)
 
     @server.resource(PAGE_URI, name="page", mime_type=MARKDOWN,
                      description="A served page as Markdown with its facts in YAML front matter")

@@ -7,7 +7,7 @@ argument is refused before any work with the same numbers the HTTP API would giv
 """
 
 import json
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
@@ -34,12 +34,14 @@ from service.controllers.resolve import MAX_PATH, resolution
 from service.controllers.search import run_search
 from service.errors import QueryTooLong
 from service.markdown import page_markdown
-from service.mcp.backend import Backend
 from service.mcp.errors import tool_errors
 from service.models import RelatedResponse, Resolution, SearchResponse
 from service.overlap import DraftRequest
 from service.search import Filters
 from service.sparql.protocol import DIRECT, parse_request
+
+if TYPE_CHECKING:
+    from service.services import Services
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                             open_world_hint=False)
@@ -55,9 +57,9 @@ TermSlugs = Annotated[list[str] | None, Field(
     description="Slugs (customer-focus) or labels; a page must have all of them")]
 
 
-def register_tools(server: MCPServer, backend: Backend) -> None:
+def register_tools(server: MCPServer, services: "Services") -> None:
     """Add every tool to `server`, bound to `backend`."""
-    index, settings = backend.index, backend.settings
+    index, settings = services.index, services.settings
 
     @server.tool(annotations=READ_ONLY, description=(
         "Search the site's pages by meaning and keywords (hybrid: embeddings + BM25). Use it "
@@ -76,7 +78,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
             description="hybrid (default), dense (meaning only) or sparse (keywords only)")] = "hybrid",
     ) -> SearchResponse:
         with tool_errors():
-            return await run_search(index, backend.engine, query, limit, Filters(
+            return await run_search(index, services.engine, query, limit, Filters(
                 type=type, tags=tuple(tags or ()), categories=tuple(categories or ())), mode)
 
     @server.tool(annotations=READ_ONLY, structured_output=False, description=(
@@ -118,7 +120,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
         kind: Annotated[Kind | None, Field(description="Only this taxonomy")] = None,
     ) -> TermList:
         with tool_errors():
-            return term_list(index, kind)
+            return term_list(services.navigation, kind)
 
     @server.tool(annotations=READ_ONLY, description=(
         "One concept, category or tag: its broader, narrower and related terms and every page "
@@ -129,7 +131,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
                                    description="The term's slug (customer-focus) or label")],
     ) -> TermDetail:
         with tool_errors():
-            return term_detail(index, kind, slug)
+            return term_detail(services.navigation, kind, slug)
 
     @server.tool(name="neighbours", annotations=READ_ONLY, description=(
         "A page's neighbourhood in the knowledge graph: the nodes (pages and terms) within "
@@ -141,7 +143,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
         depth: Annotated[int, Field(ge=MIN_DEPTH, le=MAX_DEPTH, description="Hops from the page")] = 1,
     ) -> NeighboursView:
         with tool_errors():
-            return neighbours(index, page, depth)
+            return neighbours(services.navigation, page, depth)
 
     @server.tool(annotations=READ_ONLY, description=(
         "Check a draft against the site before writing: which existing pages already cover it, "
@@ -159,7 +161,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
             "Lowest score returned; near-duplicates are always returned"))] = scoring.RELATED,
     ) -> DraftReport:
         with tool_errors():
-            return await backend.overlap.check(DraftRequest(text, title, tags), limit, min_score)
+            return await services.overlap.check(DraftRequest(text, title, tags), limit, min_score)
 
     @server.tool(annotations=READ_ONLY, description=(
         "Run a read-only SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the site's RDF "
@@ -183,7 +185,7 @@ def register_tools(server: MCPServer, backend: Backend) -> None:
                                    settings.sparql_max_query_length)
             if parsed.query is None:  # pragma: no cover - a direct POST always has one
                 raise QueryTooLong("the query is empty")
-            reply, media = await backend.sparql.execute(parsed.query, SPARQL_ACCEPT, [], [])
+            reply, media = await services.sparql.execute(parsed.query, SPARQL_ACCEPT, [], [])
         body = reply.body.decode("utf-8")
         answer: dict[str, Any] = {"kind": reply.kind, "rows": reply.rows,
                                   "truncated": reply.truncated, "media_type": media}

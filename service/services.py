@@ -1,0 +1,48 @@
+"""The objects one build is served by: opened once when its app is created, shared
+read-only by every feature, HTTP handlers and MCP tools alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from principles.embedder import QueryEncoder
+from principles.settings import Settings
+from service.admission import ModelLanes
+from service.controllers.navigation import Navigation, build_navigation
+from service.engines import open_search
+from service.index import IndexView
+from service.overlap import OverlapService
+from service.search import SearchEngine
+from service.sparql.endpoint import SparqlService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    index: IndexView
+    engine: SearchEngine
+    navigation: Navigation
+    overlap: OverlapService
+    sparql: SparqlService  # started by the SPARQL feature's lifespan (or open_services(start=))
+
+    def close(self) -> None:
+        self.sparql.close()
+        self.engine.close()
+
+
+def open_services(settings: Settings, view: IndexView, model: QueryEncoder,
+                  lanes: ModelLanes | None = None, *, start_sparql: bool = False) -> Services:
+    """Everything derived now, not on the first request: the navigation tables, the search
+    engine with its model loaded, the overlap finder's signatures and LSH index."""
+    navigation = build_navigation(view)
+    engine = open_search(settings, view, model, lanes)
+    try:
+        engine.warm_up()
+        sparql = SparqlService(settings, view)
+        if start_sparql:
+            sparql.start()
+        return Services(settings, view, engine, navigation,
+                        OverlapService(settings, view, engine), sparql)
+    except BaseException:
+        engine.close()
+        raise
