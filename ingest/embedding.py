@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.pages import Page
-from ingest.passages import Passage, chunk
 from principles.embedder import Encoder, Vectors
+from principles.passages import Passage, chunk
 from principles.text import head_text
 
 CACHE_FILE = "embeddings.npz"

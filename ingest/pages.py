@@ -15,7 +15,6 @@ from typing import Any
 from ingest.page_rules import page_rules
 from ingest.report import Action, Report, Severity
 from ingest.source import SourceFile
-from ingest.text import count_shortcodes, markdown_to_text, title_from_body
 from ontology.vocab import TAXONOMY_KINDS
 from principles.limits import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 from principles.paths import (
@@ -27,7 +26,7 @@ from principles.paths import (
     title_from_filename,
 )
 from principles.safe_yaml import excerpt
-from principles.text import headline_text
+from principles.text import count_shortcodes, headline_text, markdown_to_text, title_from_body
 
 _PERMALINK_TOKEN = re.compile(r"(^|/):[a-z_]+(/|$)")
 DEFAULT_MAX_ALIASES = 500

@@ -1,7 +1,7 @@
 """The vocabulary ingest writes and the service reads: namespaces, IRIs, taxonomy kinds.
 
-Kept free of rdflib objects at import time so the service can use the IRI rules without
-loading rdflib; `ontology.rdfterms` wraps them as rdflib terms for the graph builder.
+Plain strings, free of rdflib objects, so the service can use the IRI rules without loading
+rdflib; the graph builder (ingest/rdf.py) wraps them as rdflib terms.
 """
 
 from __future__ import annotations

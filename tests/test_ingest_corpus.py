@@ -14,6 +14,7 @@ from ingest.pipeline import IngestResult
 from ingest.report import Report
 from ingest.shacl import focus_nodes, validate_graph
 from ontology.vocab import ontology_file, page_iri, scheme_iri, term_iri
+from tests.figures import CORPUS_PAGES, CORPUS_TERMS
 
 PG = Namespace("https://principles.graph/ontology#")
 SDO = Namespace("https://schema.org/")
@@ -32,14 +33,15 @@ def _graph(result: IngestResult) -> Graph:
 def test_exact_counts(corpus_ingest: IngestResult) -> None:
     assert corpus_ingest.manifest is not None
     counts = corpus_ingest.manifest.counts
-    assert counts["files"] == 75
-    assert counts["pages"] == 75
+    assert counts["files"] == CORPUS_PAGES
+    assert counts["pages"] == CORPUS_PAGES
     assert counts["drafts"] == 1
-    assert counts["terms"] == 30
+    assert counts["terms"] == CORPUS_TERMS
     assert counts["generated_terms"] == 2
     assert counts["alias_conflicts"] == 1
-    assert counts["page_vectors"] == 75
-    assert counts["passage_vectors"] == counts["vectors"] - 75 > 75  # long pages are chunked
+    assert counts["page_vectors"] == CORPUS_PAGES
+    # long pages are chunked: more passages than pages
+    assert counts["passage_vectors"] == counts["vectors"] - CORPUS_PAGES > CORPUS_PAGES
     assert counts["errors"] == 0 and counts["shacl_violations"] == 0
     assert corpus_ingest.manifest.dimension == 384
     assert corpus_ingest.manifest.model == "all-MiniLM-L6-v2"

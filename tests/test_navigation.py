@@ -25,6 +25,7 @@ from service.controllers.navigation import (
 )
 from service.errors import EXCEPTION_HANDLERS
 from service.index import IndexView, open_index
+from tests.figures import CORPUS_TERMS
 
 WIP_ARTICLE = "resources/articles/limit-work-in-progress"
 DEBT_ARTICLE = "resources/articles/technical-debt-is-a-loan"
@@ -62,7 +63,7 @@ def assert_problem(response: Any, status: int, *needles: str) -> dict[str, Any]:
 def test_terms_list_counts_served_pages(client: TestClient[Litestar], view: IndexView) -> None:
     results = client.get("/v1/terms").json()["results"]
     by_id = {t["id"]: t for t in results}
-    assert len(results) == len(view.terms) == 30
+    assert len(results) == len(view.terms) == CORPUS_TERMS
     flow = by_id["tags/flow"]
     assert flow == {"id": "tags/flow", "kind": "tags", "slug": "flow", "label": "Flow",
                     "count": flow["count"], "page": "tags/flow", "generated": False}

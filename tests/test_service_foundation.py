@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from principles.errors import IndexProblem
 from principles.settings import Settings
 from service.app import create_app
+from tests.figures import CORPUS_PAGES, CORPUS_SERVED_PAGES
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,8 @@ def client(corpus_settings: Settings) -> TestClient:  # type: ignore[type-arg]
 
 def test_health(client: TestClient) -> None:  # type: ignore[type-arg]
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["pages"] == 75 and body["served_pages"] == 74
+    assert body["status"] == "ok" and body["pages"] == CORPUS_PAGES
+    assert body["served_pages"] == CORPUS_SERVED_PAGES
     assert body["model"] == "all-MiniLM-L6-v2" and body["dimension"] == 384
 
 

@@ -1,0 +1,167 @@
+"""Unit tests of the pure pieces outside ranking: the alias winner rule, term resolution,
+MinHash shingles, the build contract, the error mapping and the import-graph checker."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from ingest.aliases import resolve_aliases
+from ingest.pages import Page
+from ingest.report import Report
+from ingest.steps import page_record
+from ingest.terms import resolve_terms
+from principles.contract import Chunking, PageRecord, collection_names, store_graph, term_key
+from principles.errors import (
+    ContentTooLarge,
+    IndexProblem,
+    InvalidInput,
+    NotFound,
+    PrinciplesError,
+    StoreUnavailable,
+)
+from principles.overlap.draft import DraftError, DraftTooLong
+from principles.overlap.shingles import jaccard, shingles, signature
+from principles.settings import Settings
+from principles_graph.cli import exit_code
+from service.admission import Overloaded
+from service.errors import QueryRefused, status_of
+from tests.import_graph import cycles, upward_edges
+
+
+def page(page_id: str, url: str, *, aliases: list[str] | None = None, draft: bool = False,
+         date: str | None = None, tags: list[str] | None = None, title: str = "T") -> Page:
+    return Page(id=page_id, rel_path=f"{page_id}.md", title=title, url=url, type="article",
+                body="text", aliases=aliases or [], draft=draft, date=date,
+                term_refs={"tags": tags or [], "categories": [], "concepts": []})
+
+
+# --- aliases: canonical url, then published, then earliest date, then smallest id ----------
+
+def test_alias_rule_canonical_url_beats_an_alias_claim() -> None:
+    report = Report()
+    table, conflicts = resolve_aliases(
+        [page("b", "/old/", date="2020-01-01"), page("a", "/new/", aliases=["/old/"])], report)
+    assert table["/old/"] == "b" and table["/new/"] == "a"
+    assert [(c.alias, c.winner, c.claimants) for c in conflicts] == [("/old/", "b", ["b", "a"])]
+    assert [f.path for f in report.findings if f.kind == "alias-conflict"] == ["a.md"]
+
+
+@pytest.mark.parametrize(("pages", "winner"), [
+    ([page("a", "/a/", aliases=["/x/"], draft=True), page("b", "/b/", aliases=["/x/"])], "b"),
+    ([page("a", "/a/", aliases=["/x/"], date="2021-05-01"),
+      page("b", "/b/", aliases=["/x/"], date="2019-05-01")], "b"),
+    ([page("a", "/a/", aliases=["/x/"]), page("b", "/b/", aliases=["/x/"], date="2024-01-01")], "b"),
+    ([page("b", "/b/", aliases=["/x/"]), page("a", "/a/", aliases=["/x/"])], "a"),
+])
+def test_alias_rule_order(pages: list[Page], winner: str) -> None:
+    table, _ = resolve_aliases(pages, Report())
+    assert table["/x/"] == winner
+
+
+# --- terms -----------------------------------------------------------------------------------
+
+def test_terms_resolve_to_the_taxonomy_page_by_loose_spelling() -> None:
+    lean = page("tags/lean-and-kanban", "/tags/lean-and-kanban/", title="Lean & Kanban")
+    lean.taxonomy = ("tags", "lean-and-kanban")
+    user = page("articles/a", "/a/", tags=["Lean & Kanban", "lean-kanban", "Brand New"])
+    report = Report()
+    terms = resolve_terms([lean, user], report)
+    assert user.terms["tags"] == ["lean-and-kanban", "brand-new"]  # one term, spelled twice
+    assert terms["tags/lean-and-kanban"].page_id == "tags/lean-and-kanban"
+    generated = terms["tags/brand-new"]
+    assert generated.generated and generated.label == "Brand New"  # the spelling authors used
+    assert [f.path for f in report.findings if "has no page" in f.problem] == ["articles/a.md"]
+
+
+def test_a_term_without_letters_is_skipped_with_a_warning() -> None:
+    user = page("articles/a", "/a/", tags=["!!!"])
+    report = Report()
+    assert resolve_terms([user], report) == {}
+    assert user.terms["tags"] == []
+    assert [f.kind for f in report.findings] == ["empty-term"]
+
+
+# --- shingles --------------------------------------------------------------------------------
+
+def test_shingles_are_lower_cased_word_five_grams() -> None:
+    assert shingles("One two three four five six") == {b"one two three four five",
+                                                       b"two three four five six"}
+    assert shingles("Too short") == {b"too short"}
+    assert shingles("...") == set()
+
+
+def test_minhash_jaccard_estimates_shared_shingles() -> None:
+    text = " ".join(f"word{i}" for i in range(400))
+    half = " ".join(f"word{i}" for i in range(200)) + " " + " ".join(f"other{i}" for i in range(200))
+    same = jaccard(signature(shingles(text)), signature(shingles(text)))
+    partly = jaccard(signature(shingles(text)), signature(shingles(half)))
+    unrelated = jaccard(signature(shingles(text)), signature(shingles("nothing alike " * 50)))
+    assert same == 1.0 and 0.2 < partly < 0.45 and unrelated < 0.05
+
+
+# --- the build contract ----------------------------------------------------------------------
+
+def test_page_record_holds_every_page_field() -> None:
+    """A field added to Page must reach pages.json (and the PageRecord type)."""
+    stored = {f.name for f in dataclasses.fields(Page)} - {"passage_cache"} | {"passages", "hash"}
+    assert set(PageRecord.__annotations__) == stored
+    record = page_record(page("a", "/a/"), Settings(), "digest")
+    assert set(record) == stored and record["hash"] == "digest"
+
+
+def test_contract_names() -> None:
+    assert term_key("tags", "flow") == "tags/flow"
+    assert collection_names("B1", server=False) == {"pages": "pages", "passages": "passages"}
+    assert collection_names("B1", server=True) == {"pages": "pg-B1-pages",
+                                                   "passages": "pg-B1-passages"}
+    assert store_graph("B1", "public") == "https://principles.graph/graph/knowledge/B1/public"
+    assert store_graph("B1", "ontology") == "https://principles.graph/graph/ontology/B1"
+    settings = Settings(passage_words=150, passage_overlap=30)
+    assert Chunking.of({}, settings) == Chunking(150, 30)
+    assert Chunking.of({"passage_words": 90, "passage_overlap": 10}, settings) == Chunking(90, 10)
+
+
+# --- one error vocabulary ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("error", "status", "code"), [
+    (InvalidInput("x"), 400, 2), (DraftError("x"), 422, 2), (DraftTooLong("x"), 413, 2),
+    (ContentTooLarge("x"), 413, 2), (NotFound("x"), 404, 2), (IndexProblem("x"), 503, 2),
+    (StoreUnavailable("x"), 503, 3), (Overloaded("x", 1), 503, 3), (QueryRefused("x"), 403, 2),
+    (PrinciplesError("x"), 500, 2),
+])
+def test_each_error_maps_once_to_a_status_and_an_exit_code(error: PrinciplesError, status: int,
+                                                           code: int) -> None:
+    assert status_of(error) == status and exit_code(error) == code
+    assert exit_code(OSError("disk full")) == 2
+
+
+# --- the import-graph checker can fail --------------------------------------------------------
+
+def test_import_checks_flag_upward_edges_and_cycles() -> None:
+    graph = nx.DiGraph([("principles.a", "service.b"), ("ingest.c", "ingest.d"),
+                        ("ingest.d", "ingest.c"), ("service.e", "ingest.c")])
+    assert upward_edges(graph) == [("principles.a", "service.b"), ("service.e", "ingest.c")]
+    assert cycles(graph) == [["ingest.c", "ingest.d"]]
+
+
+def test_import_graph_reads_relative_and_skips_type_checking_imports(tmp_path: Path,
+                                                                     monkeypatch: Any) -> None:
+    from tests import import_graph
+
+    for name, text in {
+        "principles/__init__.py": "",
+        "principles/a.py": "from .b import x\nfrom typing import TYPE_CHECKING\n"
+                           "if TYPE_CHECKING:\n    from service.c import y\n",
+        "principles/b.py": "def f():\n    from service.c import y\n",
+        "service/__init__.py": "", "service/c.py": "",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(import_graph, "ROOT", tmp_path)
+    graph = import_graph.module_graph()
+    assert set(graph.edges) == {("principles.a", "principles.b"), ("principles.b", "service.c")}
