@@ -25,7 +25,7 @@ class CorpusFile:
 DEFAULT_MAX_FILE_BYTES = 2_000_000
 
 
-def _is_page_name(name: str) -> bool:
+def is_page_name(name: str) -> bool:
     return Path(name).suffix.lower() in PAGE_SUFFIXES and name.lower() not in NOT_PAGES
 
 
@@ -59,7 +59,7 @@ def _walk(corpus: Path, report: Report) -> list[CorpusFile]:
                 elif not target.exists():
                     problem = "is a broken symbolic link; fix or delete it"
                 if problem is not None:
-                    if _is_page_name(entry.name) or target.is_dir() or not target.exists():
+                    if is_page_name(entry.name) or target.is_dir() or not target.exists():
                         report.add(str(rel), "file", problem, Action.SKIPPED, Severity.ERROR,
                                    "symlink")
                     continue
@@ -71,7 +71,7 @@ def _walk(corpus: Path, report: Report) -> list[CorpusFile]:
                     continue
                 seen_dirs.add(target)
                 stack.append((target, rel))
-            elif _is_page_name(entry.name):
+            elif is_page_name(entry.name):
                 if not target.is_file():
                     report.add(str(rel), "file", "is not a regular file (a device, FIFO or "
                                "socket); remove it from the corpus", Action.SKIPPED,

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from principles.errors import PrinciplesError, Unavailable
+from principles.errors import IngestError, PrinciplesError, Unavailable
 from principles.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -69,6 +69,10 @@ def ingest(
     force: Annotated[bool, typer.Option(help="Rebuild even if the corpus is unchanged.")] = False,
     if_stale: Annotated[bool, typer.Option(help="Quietly do nothing when up to date.")] = False,
     report_limit: Annotated[int, typer.Option(help="Report lines printed (all are in report.json).")] = 200,
+    watch: Annotated[bool, typer.Option(
+        help="Keep running: rebuild after every change to a page (debounced). Ctrl-C stops.")] = False,
+    debounce_ms: Annotated[int, typer.Option(
+        min=50, max=60_000, help="--watch: wait this long for more changes before rebuilding")] = 800,
 ) -> None:
     """Read the corpus and write a new index build (atomically switched in)."""
     from ingest.pipeline import ingest as run_ingest
@@ -76,6 +80,17 @@ def ingest(
 
     settings = _settings(corpus_dir=corpus, index_dir=index)
     err = Console(stderr=True, soft_wrap=True)
+    if watch:
+        from ingest.watch import watch_corpus
+
+        if strict or force or if_stale:
+            err.print("[red]usage:[/red] --watch rebuilds as pages change; it takes no --strict, "
+                      "--force or --if-stale")
+            raise typer.Exit(2)
+        if not settings.corpus_dir.is_dir():
+            raise IngestError(f"corpus folder {settings.corpus_dir} does not exist; pass --corpus DIR")
+        watch_corpus(settings, err, debounce_ms=debounce_ms)
+        return
     result = run_ingest(settings, force=force, console=err)
     if result.up_to_date:
         if not if_stale:
