@@ -34,11 +34,14 @@ function (service/feature.py) and one line here."""
 
 
 def create_app(settings: Settings, *, index: IndexView | None = None,
-               encoder: QueryEncoder | None = None, lanes: ModelLanes | None = None) -> Litestar:
+               encoder: QueryEncoder | None = None, lanes: ModelLanes | None = None,
+               warm: bool = True) -> Litestar:
     """Open the index (raising IndexProblem with the fixing command if it is unusable), load
-    the model and build the app. Everything is opened once here and shared read-only."""
+    the model (unless `warm` is off: an encoder already loaded) and build the app. Everything
+    is opened once here and shared read-only."""
     view = index or open_index(settings)
-    services = open_services(settings, view, encoder or query_encoder(settings, view), lanes)
+    services = open_services(settings, view, encoder or query_encoder(settings, view), lanes,
+                             warm=warm)
     features = [make(services) for make in FEATURES]
 
     @asynccontextmanager

@@ -221,9 +221,13 @@ def live_app(settings: Settings) -> LiveApp:
 
     def factory(build: Path) -> Litestar:
         view = open_index(settings, build)
-        if "encoder" not in model:
+        first_build = "encoder" not in model
+        if first_build:
             model["encoder"] = query_encoder(settings, view)
-        return create_app(settings, index=view, encoder=model["encoder"], lanes=lanes)
+        # Only the first build loads the model; a later one must not queue a warm-up encode
+        # behind the searches of a loaded server (it delayed swaps under load by ~1 s).
+        return create_app(settings, index=view, encoder=model["encoder"], lanes=lanes,
+                          warm=first_build)
 
     try:
         return LiveApp(settings, factory, first, on_shutdown=lanes.close)

@@ -31,13 +31,15 @@ class Services:
 
 
 def open_services(settings: Settings, view: IndexView, model: QueryEncoder,
-                  lanes: ModelLanes | None = None, *, start_sparql: bool = False) -> Services:
+                  lanes: ModelLanes | None = None, *, start_sparql: bool = False,
+                  warm: bool = True) -> Services:
     """Everything derived now, not on the first request: the navigation tables, the search
-    engine with its model loaded, the overlap finder's signatures and LSH index."""
+    engine with its model loaded (`warm`), the overlap finder's signatures and LSH index."""
     navigation = build_navigation(view)
     engine = open_search(settings, view, model, lanes)
     try:
-        engine.warm_up()
+        if warm:
+            engine.warm_up()
         sparql = SparqlService(settings, view)
         if start_sparql:
             sparql.start()
