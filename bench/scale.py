@@ -10,7 +10,11 @@ Prints ingest seconds, index size on disk, /v1/search and /v1/related p50/p99 (i
 ASGI client), a typical SPARQL query (pages sharing >= 2 tags with one page) on pyoxigraph,
 and the API process's peak RSS (served from a fresh process, so ingest's memory is not
 counted), with growth factors against the first size.
-Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,50000] [--requests 200]
+
+Then one page's body is edited and the corpus ingested again: the re-ingest time, its ratio
+to the full ingest (goal <= 0.05 at 10k) and both split per ingest step.
+Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,50000] [--requests 200] [--no-serve]
+(--no-serve: ingest and re-ingest only, no API latency/RSS columns)
 """
 
 from __future__ import annotations
@@ -176,10 +180,17 @@ def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
             "sparql": percentiles(sparql), "rss_mb": rss_mb, "settle_s": settle_s}
 
 
-def one(size: int, requests: int, keep: Path | None = None) -> dict[str, Any]:
+def edit_one_page(corpus: Path, size: int) -> None:
+    """Change one page's body (the middle page), as an author's edit would."""
+    target = corpus / "resources" / "articles" / f"{size // 2 // 1000:03d}" / f"page-{size // 2}" / "index.md"
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write("One more sentence about topic7 and word5, added by an edit.\n")
+
+
+def one(size: int, requests: int, keep: Path | None = None, serve: bool = True) -> dict[str, Any]:
     """Ingest in this process, then serve in a fresh one, so RSS is the server's alone
-    (peak of the API process; the SPARQL query workers are separate processes).
-    With `keep`, the corpus and index stay in `keep/<size>/` for profiling."""
+    (peak of the API process; the SPARQL query workers are separate processes); then edit
+    one page and ingest again. With `keep`, the corpus and index stay in `keep/<size>/`."""
     from ingest.pipeline import ingest
     from principles.settings import Settings
 
@@ -194,13 +205,21 @@ def one(size: int, requests: int, keep: Path | None = None) -> dict[str, Any]:
         ingest_s = time.perf_counter() - start
         assert result.build is not None and result.manifest is not None
         size_mb = sum(f.stat().st_blocks * 512 for f in result.build.rglob("*") if f.is_file()) / 1e6
-        out = subprocess.run([sys.executable, __file__, "--serve-one", str(index), str(size),
-                              "--requests", str(requests)], stdout=subprocess.PIPE, text=True,
-                             check=True)  # stderr passes through: a failure shows its traceback
-        served = json.loads(out.stdout.strip().splitlines()[-1])
+        served: dict[str, Any] = {}
+        if serve:
+            out = subprocess.run([sys.executable, __file__, "--serve-one", str(index), str(size),
+                                  "--requests", str(requests)], stdout=subprocess.PIPE, text=True,
+                                 check=True)  # stderr passes through: a failure shows its traceback
+            served = json.loads(out.stdout.strip().splitlines()[-1])
+        edit_one_page(corpus, size)
+        start = time.perf_counter()
+        again = ingest(settings, encoder=SyntheticEncoder())  # type: ignore[arg-type]
+        again_s = time.perf_counter() - start
+        assert again.manifest is not None and again.manifest.counts["changed_pages"] == 1
         return {"pages": result.manifest.counts["pages"], "triples": result.manifest.counts["triples"],
                 "vectors": result.manifest.counts["vectors"], "ingest_s": ingest_s,
-                "timings": result.timings, "size_mb": size_mb, **served}
+                "timings": result.timings, "size_mb": size_mb, "again_s": again_s,
+                "again_timings": again.timings, **served}
 
 
 def main() -> None:
@@ -208,6 +227,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="keep each size's corpus and index here")
+    parser.add_argument("--no-serve", action="store_true", help="ingest and re-ingest only")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,19 +235,32 @@ def main() -> None:
         print(json.dumps(serve_one(Path(args.serve_one[0]), int(args.serve_one[1]), args.requests)))
         return
     if args.one:
-        print(json.dumps(one(args.one, args.requests, args.keep)))
+        print(json.dumps(one(args.one, args.requests, args.keep, serve=not args.no_serve)))
         return
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        keep = ["--keep", str(args.keep)] if args.keep else []
+        extra = (["--keep", str(args.keep)] if args.keep else []) + (
+            ["--no-serve"] if args.no_serve else [])
         out = subprocess.run([sys.executable, __file__, "--one", str(size), "--requests",
-                              str(args.requests), *keep], stdout=subprocess.PIPE, text=True,
+                              str(args.requests), *extra], stdout=subprocess.PIPE, text=True,
                              check=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"done {size}: ingest {rows[-1]['ingest_s']:.0f} s  {rows[-1]['timings']}; SPARQL "
-              f"workers loaded {rows[-1]['settle_s']:.0f} s after start", flush=True)
+        settle = rows[-1].get("settle_s")
+        print(f"done {size}: ingest {rows[-1]['ingest_s']:.0f} s, re-ingest "
+              f"{rows[-1]['again_s']:.1f} s" + (f"; SPARQL workers loaded {settle:.0f} s after start"
+                                                 if settle is not None else ""), flush=True)
+    print("\nVECTORS SYNTHESISED (see docstring). Ingest seconds per step, full / after one "
+          "changed page:")
+    for r in rows:
+        steps = [k for k in r["timings"] if k != "total"]
+        print(f"{r['pages']:>7} pages: " + ", ".join(
+            f"{k} {r['timings'][k]:.2f}/{r['again_timings'].get(k, 0.0):.2f}" for k in steps))
+        print(f"{'':>7}  full {r['ingest_s']:.1f} s, re-ingest {r['again_s']:.2f} s, "
+              f"re/full {r['again_s'] / r['ingest_s']:.3f} (goal <= 0.05 at 10k)")
+    if args.no_serve:
+        return
     base = rows[0]
-    print("\nVECTORS SYNTHESISED (see docstring). Search/related via in-process ASGI client.")
+    print("\nSearch/related via in-process ASGI client.")
     print(f"{'pages':>7}{'triples':>10}{'vectors':>9}{'ingest s':>10}{'index MB':>10}"
           f"{'search p50/p99 ms':>19}{'related p50/p99':>17}{'sparql p50 ms':>15}{'RSS MB':>8}")
     for r in rows:
