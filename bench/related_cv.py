@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.judged import SITE, agreement, site_related_lists  # noqa: E402
 from ingest.corpus import discover, load_pages  # noqa: E402
 from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key  # noqa: E402
+from ingest.pages import Page  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from ingest.related import WEIGHTS, PageVectors, _term_matrix, page_profiles, term_idf  # noqa: E402
 from ingest.report import Report  # noqa: E402
@@ -41,8 +42,8 @@ Matrix = npt.NDArray[np.float64]
 STEP = 0.05
 
 
-def signals(settings: Settings, build: Path) -> tuple[list[str], list[str], list[bool], dict[str, Matrix]]:
-    """Page ids, types, draft flags and the three n x n signal matrices of one build."""
+def load_build(settings: Settings, build: Path) -> tuple[list[Page], PageVectors]:
+    """The pages of the corpus as ingest parses them, and their vectors from the build's cache."""
     report = Report()
     pages = load_pages(discover(settings.corpus_dir), report)
     resolve_terms(pages, report)
@@ -53,6 +54,12 @@ def signals(settings: Settings, build: Path) -> tuple[list[str], list[str], list
         page=np.stack([cache.vectors[text_key(settings.model, page_text(p))] for p in pages]),
         passages=[np.stack([cache.vectors[text_key(settings.model, passage_text(p, x))]
                             for x in page_passages(p, words, overlap)]) for p in pages])
+    return pages, vectors
+
+
+def signals(settings: Settings, build: Path) -> tuple[list[str], list[str], list[bool], dict[str, Matrix]]:
+    """Page ids, types, draft flags and the three n x n signal matrices of one build."""
+    pages, vectors = load_build(settings, build)
     profiles = page_profiles(vectors).astype(np.float64)
     terms = _term_matrix(pages, term_idf(pages))
     every = np.concatenate(vectors.passages).astype(np.float64)
@@ -112,7 +119,8 @@ def main() -> None:
     print(f"in-sample best: {table[best].mean():.3f} with "
           + ", ".join(f"{k} {v:.2f}" for k, v in combos[best].items()))
     print(f"ingest's weights ({', '.join(f'{k} {v}' for k, v in WEIGHTS.items())}): "
-          f"{np.mean(scores(WEIGHTS)):.3f} (all pairs; ingest scores its top candidates only)")
+          f"{np.mean(scores(WEIGHTS)):.3f} (all pairs; ingest scores its candidates only, "
+          "bench/related_candidates.py compares the two)")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
 from ingest.pages import Page
 from ingest.terms import Term
 from principles.contract import page_node, term_key, term_node
+from principles.related_store import RelatedColumns
 
 _EDGE_KIND = {"concepts": "has_concept", "categories": "has_category", "tags": "has_tag"}
 
@@ -20,7 +20,7 @@ RELATED_MIN_SCORE = 0.55  # the same share of top-5 rows as 0.45 under the forme
 
 
 def build_network(pages: list[Page], terms: dict[str, Term],
-                  related: dict[str, list[dict[str, Any]]] | None = None) -> nx.MultiDiGraph:
+                  related: RelatedColumns | None = None) -> nx.MultiDiGraph:
     """Pages and terms as nodes; has_tag/has_category/has_concept, defines, broader,
     related (term-term) and similar (page-page, the strongest precomputed related pairs)."""
     graph = nx.MultiDiGraph()
@@ -44,11 +44,15 @@ def build_network(pages: list[Page], terms: dict[str, Term],
         for kind, slug in term.related:
             graph.add_edge(term_node(term.key), term_node(term_key(kind, slug)), key="related",
                            kind="related")
-    for source, rows in (related or {}).items():
-        for row in rows[:RELATED_EDGES]:
-            if row["score"] >= RELATED_MIN_SCORE:
-                graph.add_edge(page_node(source), page_node(row["id"]), key="similar",
-                               kind="similar", score=row["score"])
+    if related is not None:
+        for i, source in enumerate(related.page_ids):
+            start = int(related.offsets[i])
+            stop = min(int(related.offsets[i + 1]), start + RELATED_EDGES)
+            for r in range(start, stop):
+                score = round(float(related.floats["score"][r]), 4)
+                if score >= RELATED_MIN_SCORE:
+                    graph.add_edge(page_node(source), page_node(related.page_ids[int(related.target[r])]),
+                                   key="similar", kind="similar", score=score)
     return graph
 
 

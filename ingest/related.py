@@ -9,15 +9,38 @@ Score = 0.7 coverage + 0.2 dense + 0.1 graph, where
 - graph is the cosine of the two pages' term vectors weighted by rarity (idf).
 The weights were chosen on the site corpus by leave-one-out cross-validation over the site's
 own related lists (no weight picked on the list it is scored on): bench/related_cv.py prints
-the held-out agreement, bench/quality.py the agreement of what ingest stores. The best passage pair is kept as
-the evidence shown to readers. Candidates are the top pages by dense + graph, so the passage
-step never compares all pairs.
+the held-out agreement, bench/quality.py the agreement of what ingest stores. The best passage
+pair is kept as the evidence shown to readers.
+
+Never all pairs: a page is scored against its candidates, taken from the build's vector index
+(HNSW above ~6,600 vectors) and the term postings:
+- its PAGE_NEIGHBOURS nearest page vectors,
+- the pages of the PASSAGE_NEIGHBOURS nearest other-page passages of each of its passages,
+- the pages sharing a rare term with it (a term on at most RARE_TERM_PAGES pages),
+- every page that has it in one of its own two neighbour lists (candidates are symmetric).
+Work is O(n k). bench/related_candidates.py measures on the site corpus how many of the rows
+of scoring all pairs these recover (the k were chosen there) and the agreement either way.
+
+Incremental: the build keeps each page's neighbour lists, their radii (the score of the k-th
+neighbour) and the term document counts (STATE_FILE). A re-ingest recomputes the rows of
+- pages whose content changed or that are new,
+- pages that had a changed or removed page among their candidates,
+- pages a changed page now enters: its vector scores at least their list's radius (one
+  product of the changed vectors with every page and passage vector), or it shares a rare
+  term with them, or they are in its own lists,
+- pages whose term weights moved (a term's document count changed, or the page count did:
+  then every page is rescored, from the stored candidates, without new searches),
+and copies every other page's rows from the previous build. With exact search (collections
+under the HNSW threshold) the result equals a full recompute (tests/test_related_incremental.py);
+with HNSW it equals it up to the index's recall on the pages not recomputed.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,17 +50,42 @@ from scipy import sparse
 from ingest.pages import Page
 from principles.contract import term_key
 from principles.embedder import Vectors
+from principles.related_store import FLOATS, PageRows, RelatedColumns
+from principles.vectors import VectorStore, point_id
 
 WEIGHTS = {"coverage": 0.7, "dense": 0.2, "graph": 0.1}
-CANDIDATES = 80
 KEEP = 40  # enough for the Hugo export's five per resource type
-BLOCK = 1024
+PAGE_NEIGHBOURS = 80
+PASSAGE_NEIGHBOURS = 80
+RARE_TERM_PAGES = 25
+STATE_FILE = "related_state.npz"
+STATE_VERSION = 1
+MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits: test generously
+TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
+
+Idx = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float32]
+NO_RADIUS = np.float32(-np.inf)  # a list shorter than k: any page would enter it
 
 
 @dataclass(frozen=True)
 class PageVectors:
     page: Vectors  # (n, d) one per page, in page order
     passages: list[Vectors]  # per page, (m_i, d)
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the candidate lists of a build depend on besides the vectors and terms."""
+
+    page_neighbours: int = PAGE_NEIGHBOURS
+    passage_neighbours: int = PASSAGE_NEIGHBOURS
+    rare_term_pages: int = RARE_TERM_PAGES
+    keep: int = KEEP
+
+    def record(self) -> list[int]:
+        return [STATE_VERSION, self.page_neighbours, self.passage_neighbours,
+                self.rare_term_pages, self.keep]
 
 
 def term_keys(page: Page) -> list[str]:
@@ -47,13 +95,20 @@ def term_keys(page: Page) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-def term_idf(pages: list[Page]) -> dict[str, float]:
+def term_df(pages: Iterable[Page]) -> dict[str, int]:
     df: dict[str, int] = {}
     for page in pages:
         for key in term_keys(page):
             df[key] = df.get(key, 0) + 1
-    n = len(pages)
+    return df
+
+
+def idf_of(df: dict[str, int], n: int) -> dict[str, float]:
     return {key: math.log((n + 1) / (count + 0.5)) for key, count in df.items()}
+
+
+def term_idf(pages: list[Page]) -> dict[str, float]:
+    return idf_of(term_df(pages), len(pages))
 
 
 def _term_matrix(pages: list[Page], idf: dict[str, float]) -> sparse.csr_matrix:
@@ -89,37 +144,409 @@ def coverage(a: Vectors, b: Vectors) -> tuple[float, tuple[int, int], float]:
     return both, (int(x), int(y)), float(pair[x, y])
 
 
-def compute_related(pages: list[Page], vectors: PageVectors) -> dict[str, list[dict[str, Any]]]:
-    """For every page, its KEEP best related pages with the evidence of each score."""
+# --- neighbour lists from the vector index ------------------------------------------------
+
+
+@dataclass
+class Lists:
+    """Per page: its nearest pages by page vector (`near`), the pages its passages' nearest
+    other-page passages belong to (`via`), and the radius of each list (the k-th hit's score;
+    per passage for `via`)."""
+
+    near: list[Idx]
+    near_radius: Floats  # (n,)
+    via: list[Idx]
+    passage_radius: list[Floats]  # per page, (m_i,)
+
+
+class VectorIndex:
+    """The build's vector store, searched for neighbour lists by page index. Hits are ordered
+    by score, then by page order: ties (duplicate pages have equal vectors) are cut the same
+    way whatever order the store returns them in."""
+
+    def __init__(self, store: VectorStore, collections: dict[str, str], page_ids: list[str],
+                 vectors: PageVectors) -> None:
+        self.store, self.collections, self.vectors = store, collections, vectors
+        self.page_of = {point_id(p): i for i, p in enumerate(page_ids)}
+        self.passage_of = {point_id(f"{p}#{k}"): (i, k) for i, p in enumerate(page_ids)
+                           for k in range(len(vectors.passages[i]))}
+
+    def lists(self, rows: Sequence[int], params: Params) -> dict[int, tuple[Idx, float, Idx, Floats]]:
+        """Each row's lists and radii: searches of the page vector and of every passage."""
+        k, kp = params.page_neighbours, params.passage_neighbours
+        if not rows:
+            return {}
+        pages = (self.store.search_batch(self.collections["pages"], self.vectors.page[list(rows)],
+                                         k + 1 + TIE_SLACK) if k else [[] for _ in rows])
+        by_size: dict[int, list[int]] = {}
+        for i in rows:
+            by_size.setdefault(len(self.vectors.passages[i]), []).append(i)
+        passage_hits: dict[int, list[list[tuple[float, int]]]] = {
+            i: [[] for _ in self.vectors.passages[i]] for i in rows}
+        for size, group in by_size.items() if kp else ():
+            found = self.store.search_batch(
+                self.collections["passages"], np.concatenate([self.vectors.passages[i] for i in group]),
+                kp + size + TIE_SLACK)
+            for n, i in enumerate(group):
+                passage_hits[i] = [
+                    [(score, page) for score, (page, _) in sorted(
+                        (-h.score, self.passage_of[h.key]) for h in hits
+                        if self.passage_of.get(h.key, (i, 0))[0] != i)[:kp]]
+                    for hits in found[n * size:(n + 1) * size]]
+        out: dict[int, tuple[Idx, float, Idx, Floats]] = {}
+        for i, hits in zip(rows, pages, strict=True):
+            near = sorted((-h.score, self.page_of[h.key]) for h in hits
+                          if self.page_of.get(h.key, i) != i)[:k]
+            via = sorted({j for per in passage_hits[i] for _, j in per})
+            out[i] = (np.array(sorted(j for _, j in near), dtype=np.int64), _radius(near, k),
+                      np.array(via, dtype=np.int64),
+                      np.array([_radius(per, kp) for per in passage_hits[i]], dtype=np.float32))
+        return out
+
+
+def _radius(hits: Sequence[tuple[float, int]], k: int) -> float:
+    """The score a page must reach to enter a list of k: its last hit's, any score while the
+    list is short, none when k is 0."""
+    if k == 0:
+        return float("inf")
+    return -float(hits[-1][0]) if len(hits) == k else float(NO_RADIUS)  # hits hold -score
+
+
+# --- the state a build keeps for the next one ---------------------------------------------
+
+
+@dataclass
+class RelatedState:
+    page_ids: list[str]
+    lists: Lists
+    candidates: list[Idx]
+    df: dict[str, int]
+    params: list[int]
+
+    def save(self, folder: Path) -> None:
+        keys = sorted(self.df)
+        np.savez(folder / STATE_FILE, allow_pickle=False,
+                 page_ids=np.array(self.page_ids, dtype=str), params=np.array(self.params),
+                 near_radius=self.lists.near_radius, df_keys=np.array(keys, dtype=str),
+                 df=np.array([self.df[k] for k in keys], dtype=np.int64),
+                 **_csr("near", self.lists.near), **_csr("via", self.lists.via),
+                 **_csr("radius", self.lists.passage_radius, np.float32),
+                 **_csr("candidates", self.candidates))
+
+    @classmethod
+    def load(cls, folder: Path) -> RelatedState | None:
+        path = folder / STATE_FILE
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                return cls(
+                    page_ids=data["page_ids"].tolist(),
+                    lists=Lists(_uncsr(data, "near"), data["near_radius"], _uncsr(data, "via"),
+                                _uncsr(data, "radius")),
+                    candidates=_uncsr(data, "candidates"),
+                    df=dict(zip(data["df_keys"].tolist(), data["df"].tolist(), strict=True)),
+                    params=data["params"].tolist())
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged state only costs a full recompute
+
+
+def _csr(name: str, parts: list[Any], dtype: Any = np.int64) -> dict[str, Any]:
+    sizes = [len(p) for p in parts]
+    values = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+    return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            f"{name}_values": values}
+
+
+def _uncsr(data: Any, name: str) -> list[Any]:
+    offsets, values = data[f"{name}_offsets"], data[f"{name}_values"]
+    return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous build's related rows, state and page hashes (same model and chunking)."""
+
+    columns: RelatedColumns
+    state: RelatedState
+    hashes: dict[str, str]
+
+    @classmethod
+    def load(cls, build: Path, related_file: str, hashes: dict[str, str]) -> Previous | None:
+        state = RelatedState.load(build)
+        if state is None or not (build / related_file).is_file():
+            return None
+        columns = RelatedColumns.load(build / related_file)
+        if columns.page_ids != state.page_ids:
+            return None
+        return cls(columns, state, hashes)
+
+
+@dataclass(frozen=True)
+class Related:
+    columns: RelatedColumns
+    state: RelatedState
+    counts: dict[str, int]
+
+
+# --- scoring ----------------------------------------------------------------------------
+
+
+class _Scorer:
+    """Scores one page against its candidates, all in one matrix product over passages."""
+
+    def __init__(self, pages: list[Page], vectors: PageVectors, df: dict[str, int]) -> None:
+        self.ids = [p.id for p in pages]
+        self.idf = idf_of(df, len(pages))
+        self.terms = _term_matrix(pages, self.idf)
+        self.keys = [set(term_keys(p)) for p in pages]
+        self.profiles = page_profiles(vectors)
+        self.passages = np.concatenate(vectors.passages).astype(np.float32)
+        self.sizes = np.array([len(p) for p in vectors.passages], dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        self.rank = np.empty(len(pages), dtype=np.int64)  # page id order breaks score ties
+        self.rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = np.arange(len(pages))
+
+    def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
+        j = candidates
+        if len(j) == 0:
+            return PageRows(np.zeros(0, np.int32), {f: np.zeros(0, np.float32) for f in FLOATS},
+                            np.zeros((0, 2), np.int32), [])
+        lens = self.sizes[j]
+        block = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+        columns = np.repeat(self.starts[j] - block, lens) + np.arange(int(lens.sum()))
+        mine = self.passages[self.starts[i]:self.starts[i] + self.sizes[i]]
+        sims = mine @ self.passages[columns].T  # (m_i, sum of candidates' passages)
+        forward = np.maximum.reduceat(sims, block, axis=1).mean(axis=0)
+        col_best, col_arg = sims.max(axis=0), sims.argmax(axis=0)
+        backward = np.add.reduceat(col_best, block) / lens
+        covered = 0.5 * (forward.astype(np.float64) + backward)
+        dense = (self.profiles[j] @ self.profiles[i]).astype(np.float64)
+        graph = np.asarray((self.terms[j] @ self.terms[i].T).todense()).ravel()
+        score = (WEIGHTS["coverage"] * covered + WEIGHTS["dense"] * dense
+                 + WEIGHTS["graph"] * graph)
+        rounded = np.round(score, 4)
+        top = np.lexsort((self.rank[j], -rounded))[:keep]
+        # best passage pair per candidate: its best column, then that column's best row
+        owner = np.repeat(np.arange(len(j)), lens)
+        order = np.lexsort((-col_best, owner))
+        best_col = order[block[top]]
+        pair = np.stack([col_arg[best_col], best_col - block[top]], axis=1).astype(np.int32)
+        targets = j[top]
+        shared = [sorted(self.keys[i] & self.keys[int(t)], key=lambda k: (-self.idf[k], k))
+                  for t in targets]
+        floats = {"score": rounded[top], "graph": np.round(graph[top], 4),
+                  "dense": np.round(dense[top], 4), "coverage": np.round(covered[top], 4),
+                  "passage": np.round(col_best[best_col].astype(np.float64), 4)}
+        return PageRows(targets.astype(np.int32),
+                        {k: v.astype(np.float32) for k, v in floats.items()}, pair, shared)
+
+
+# --- candidates -------------------------------------------------------------------------
+
+
+def _postings(keys: list[list[str]]) -> dict[str, list[int]]:
+    postings: dict[str, list[int]] = {}
+    for i, page_keys in enumerate(keys):
+        for key in page_keys:
+            postings.setdefault(key, []).append(i)
+    return postings
+
+
+def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[int]], rare: int,
+                rows: Iterable[int]) -> dict[int, Idx]:
+    """The symmetric candidate set of each page in `rows` (reads every page's lists)."""
+    n = len(lists.near)
+    wanted = np.zeros(n, dtype=bool)
+    wanted[list(rows)] = True
+    sizes = [len(x) for x in lists.near] + [len(x) for x in lists.via]
+    source = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), sizes)
+    target = np.concatenate([*lists.near, *lists.via]).astype(np.int64) if n else np.zeros(0, np.int64)
+    found: dict[int, set[int]] = {int(i): set() for i in np.flatnonzero(wanted)}
+    back = wanted[target]
+    for j, i in zip(target[back].tolist(), source[back].tolist(), strict=True):
+        found[j].add(i)
+    for i, mine in found.items():
+        mine.update(lists.near[i].tolist())
+        mine.update(lists.via[i].tolist())
+        for key in keys[i]:
+            if len(postings[key]) <= rare:
+                mine.update(postings[key])
+        mine.discard(i)
+    return {i: np.array(sorted(s), dtype=np.int64) for i, s in found.items()}
+
+
+def _entering(vectors: PageVectors, lists: Lists, changed: Sequence[int]) -> set[int]:
+    """Pages whose lists a changed page now enters: its page vector reaches their k-th page
+    neighbour's score, or one of its passages reaches one of their passages' k-th score."""
+    if not changed:
+        return set()
+    page = _rows_unit(vectors.page)
+    hits = page @ page[list(changed)].T
+    entered = set(np.flatnonzero((hits >= lists.near_radius[:, None] - MARGIN).any(axis=1)).tolist())
+    passages = _rows_unit(np.concatenate(vectors.passages))
+    owner = np.repeat(np.arange(len(vectors.passages)), [len(p) for p in vectors.passages])
+    radius = np.concatenate(lists.passage_radius)
+    mine = passages[np.isin(owner, list(changed))]
+    best = (passages @ mine.T).max(axis=1)
+    entered.update(np.unique(owner[best >= radius - MARGIN]).tolist())
+    return entered
+
+
+def _rows_unit(matrix: npt.NDArray[np.floating]) -> Vectors:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    unit: Vectors = (matrix / norms).astype(np.float32)
+    return unit
+
+
+# --- the step ---------------------------------------------------------------------------
+
+
+def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
+                    hashes: dict[str, str], previous: Previous | None = None,
+                    params: Params = Params()) -> Related:
+    """Every page's KEEP best related pages with the evidence of each score; with `previous`,
+    only the rows the change touches are computed (see the module docstring)."""
     n = len(pages)
-    if n < 2:
-        return {p.id: [] for p in pages}
-    idf = term_idf(pages)
-    terms = _term_matrix(pages, idf)
-    profiles = page_profiles(vectors)
-    keys = [set(term_keys(p)) for p in pages]
-    related: dict[str, list[dict[str, Any]]] = {}
-    for start in range(0, n, BLOCK):
-        stop = min(start + BLOCK, n)
-        dense = profiles[start:stop] @ profiles.T
-        graph = (terms[start:stop] @ terms.T).toarray()
-        prelim = dense + 0.2 * graph
-        prelim[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        k = min(CANDIDATES, n - 1)
-        top = np.argpartition(-prelim, k - 1, axis=1)[:, :k]
-        for offset, candidates in enumerate(top):
-            i = start + offset
-            rows: list[dict[str, Any]] = []
-            for j in candidates:
-                covered, (a, b), passage = coverage(vectors.passages[i], vectors.passages[j])
-                score = (WEIGHTS["coverage"] * covered + WEIGHTS["dense"] * dense[offset, j]
-                         + WEIGHTS["graph"] * graph[offset, j])
-                shared = sorted(keys[i] & keys[int(j)], key=lambda key: (-idf[key], key))
-                rows.append({"id": pages[int(j)].id, "score": round(float(score), 4),
-                             "graph": round(float(graph[offset, j]), 4),
-                             "dense": round(float(dense[offset, j]), 4),
-                             "coverage": round(covered, 4),
-                             "passage": round(passage, 4), "pair": [a, b], "shared": shared})
-            rows.sort(key=lambda r: (-float(r["score"]), str(r["id"])))
-            related[pages[i].id] = rows[:KEEP]
-    return related
+    keys = [term_keys(p) for p in pages]
+    df = term_df(pages)
+    postings = _postings(keys)
+    scorer = _Scorer(pages, vectors, df)
+    plan = _plan(pages, vectors, keys, df, postings, hashes, previous, params)
+    lists = plan.lists
+    found = index.lists(sorted(plan.query), params)
+    # candidates are rebuilt for pages whose own lists moved, for the pages that entered or
+    # left a list (the relation is symmetric) and for pages that had a stale candidate
+    rebuild = set(plan.changed) | plan.extra | plan.recheck
+    for i, (near, radius, via, radii) in found.items():
+        lists.near[i], lists.near_radius[i], lists.via[i], lists.passage_radius[i] = \
+            near, radius, via, radii
+        now = {*near.tolist(), *via.tolist()}
+        before = plan.before.get(i, set())
+        if i in plan.changed or before != now:
+            rebuild.add(i)
+            rebuild.update(x for x in now.symmetric_difference(before) if x >= 0)
+    fresh_candidates = _candidates(lists, keys, postings, params.rare_term_pages, rebuild)
+    candidates = [fresh_candidates[i] if i in fresh_candidates else plan.old_candidates[i]
+                  for i in range(n)]
+    # rows are recomputed where the candidates moved or the term weights did; where a changed
+    # page is among unchanged candidates, only if it was in the rows or now enters them
+    rescore = set(plan.changed) | plan.rescore | {
+        i for i, mine in fresh_candidates.items()
+        if not np.array_equal(mine, plan.old_candidates[i])}
+    if previous is not None and len(rescore) < n:
+        rescore |= _entering_rows(scorer, candidates, plan, previous.columns, rescore, params.keep)
+    fresh = {i: scorer.rows(i, candidates[i], params.keep) for i in sorted(rescore)}
+    if previous is not None and len(rescore) < n:
+        columns = RelatedColumns.assemble([p.id for p in pages], fresh, previous.columns,
+                                          plan.old_row)
+    else:
+        columns = RelatedColumns.assemble([p.id for p in pages], fresh)
+    state = RelatedState([p.id for p in pages], lists, candidates, df, params.record())
+    return Related(columns, state, {"related_pages_scored": len(rescore),
+                                    "related_pages_searched": len(found)})
+
+
+def _entering_rows(scorer: _Scorer, candidates: list[Idx], plan: _Plan, old: RelatedColumns,
+                   rescore: set[int], keep: int) -> set[int]:
+    """Pages whose candidates are unchanged but include a changed page: rescored only if that
+    page was in their rows or now scores near enough to their last row to enter them."""
+    changed = np.zeros(len(candidates), dtype=bool)
+    changed[plan.changed] = True
+    out = set()
+    for i, mine in enumerate(candidates):
+        if i in rescore or not len(mine) or not changed[mine].any():
+            continue
+        o = plan.old_row[i]
+        start, stop = int(old.offsets[o]), int(old.offsets[o + 1])
+        rows = old.target[start:stop]
+        moved = mine[changed[mine]]
+        if stop - start < keep or np.isin(moved, plan.new_of_old[rows]).any():
+            out.add(i)
+            continue
+        last = float(old.floats["score"][stop - 1])
+        if float(scorer.rows(i, moved, len(moved)).floats["score"].max()) >= last - MARGIN:
+            out.add(i)
+    return out
+
+
+@dataclass
+class _Plan:
+    lists: Lists  # the previous build's lists mapped to this build (empty where unknown)
+    old_candidates: list[Idx]
+    old_row: list[int]  # this build's page -> its row in the previous build (-1: new)
+    new_of_old: Idx  # the previous build's page -> its index now (-1: removed)
+    changed: list[int]  # pages new or changed
+    query: set[int]  # pages whose neighbour lists are searched again
+    before: dict[int, set[int]]  # their previous lists (-1 for a removed page)
+    recheck: set[int]  # pages that had a changed or removed page among their candidates
+    extra: set[int]  # pages whose candidates are rebuilt without a search (rare terms)
+    rescore: set[int]  # pages rescored from their candidates (term weights moved)
+
+
+def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: dict[str, int],
+          postings: dict[str, list[int]], hashes: dict[str, str], previous: Previous | None,
+          params: Params) -> _Plan:
+    n = len(pages)
+    empty = Lists([np.zeros(0, np.int64)] * n, np.full(n, NO_RADIUS, np.float32),
+                  [np.zeros(0, np.int64)] * n,
+                  [np.full(len(v), NO_RADIUS, np.float32) for v in vectors.passages])
+    everything = set(range(n))
+    if previous is None or previous.state.params != params.record():
+        return _Plan(empty, [np.zeros(0, np.int64)] * n, [-1] * n, np.zeros(0, np.int64),
+                     list(range(n)), everything, {}, set(), set(), everything)
+    state = previous.state
+    old_position = {p: i for i, p in enumerate(state.page_ids)}
+    old_row = [old_position.get(p.id, -1) for p in pages]
+    changed = [i for i, p in enumerate(pages)
+               if old_row[i] < 0 or previous.hashes.get(p.id) != hashes[p.id]]
+    new_of_old = np.full(len(state.page_ids), -1, dtype=np.int64)
+    for i, o in enumerate(old_row):
+        if o >= 0:
+            new_of_old[o] = i
+    stale = np.zeros(len(state.page_ids), dtype=bool)  # removed or changed, by old row
+    stale[new_of_old < 0] = True
+    stale[[old_row[i] for i in changed if old_row[i] >= 0]] = True
+    # unchanged pages keep their lists and candidates; those whose lists name a stale page
+    # are searched again, those whose candidates do get them rebuilt
+    lists, old_candidates = empty, [np.zeros(0, np.int64)] * n
+    query = set(changed)
+    recheck: set[int] = set()
+    before: dict[int, set[int]] = {}
+    for i, o in enumerate(old_row):
+        if i in query:
+            continue
+        near, via = state.lists.near[o], state.lists.via[o]
+        lists.near[i], lists.via[i] = new_of_old[near], new_of_old[via]
+        lists.near_radius[i] = state.lists.near_radius[o]
+        lists.passage_radius[i] = state.lists.passage_radius[o]
+        old_candidates[i] = new_of_old[state.candidates[o]]
+        if stale[near].any() or stale[via].any():
+            query.add(i)
+        if stale[state.candidates[o]].any():
+            recheck.add(i)
+    for i in _entering(vectors, lists, changed):
+        query.add(i)
+    for i in query:
+        if i not in changed:
+            before[i] = {*lists.near[i].tolist(), *lists.via[i].tolist()}
+    # rare terms: where a term's count moved and it is rare before or after, the pages
+    # carrying it get their candidates rebuilt
+    rare = params.rare_term_pages
+    old_df = state.df
+    moved = {k for k in set(df) | set(old_df) if df.get(k, 0) != old_df.get(k, 0)}
+    extra = {i for key in moved if min(df.get(key, 0), old_df.get(key, 0)) <= rare
+             for i in postings.get(key, [])}
+    # term weights: a moved count changes the weight of the term on every page carrying it,
+    # and so every score those pages take part in; a moved page count changes every weight
+    if n != len(state.page_ids):
+        rescore = everything
+    else:
+        carriers = np.zeros(n, dtype=bool)
+        for key in moved:
+            carriers[postings.get(key, [])] = True
+        rescore = {i for i in range(n) if carriers[i]
+                   or carriers[old_candidates[i][old_candidates[i] >= 0]].any()}
+    return _Plan(lists, old_candidates, old_row, new_of_old, changed, query, before, recheck,
+                 extra, rescore)

@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from rdflib import Graph
 from rich.console import Console
@@ -26,7 +25,8 @@ from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
 from ingest.rdf import build_graph, write_rdf
-from ingest.related import compute_related
+from ingest.related import Params, VectorIndex, compute_related
+from ingest.related import Previous as PreviousRelated
 from ingest.report import Report
 from ingest.terms import Term, resolve_terms
 from ingest.validation import validate_changed
@@ -34,6 +34,7 @@ from ingest.vectorize import Previous, VectorBuild, build_sparse, write_vectors
 from principles.contract import (
     NETWORK_FILE,
     AliasesRecord,
+    Chunking,
     PageRecord,
     TermRecord,
     write_records,
@@ -43,10 +44,12 @@ from principles.embedder import Encoder
 from principles.errors import IngestError
 from principles.index import IndexLayout, Manifest
 from principles.related_store import FILE as RELATED_FILE
-from principles.related_store import write_related
+from principles.related_store import RelatedColumns
 from principles.settings import Settings
+from principles.stores import open_store, tuning_of
 
 Counts = dict[str, int]
+RELATED_PARAMS = Params()  # candidate list sizes (ingest/related.py; tests use smaller ones)
 
 
 @dataclass
@@ -71,7 +74,7 @@ class Build:
     hashes: dict[str, str] = field(default_factory=dict)
     staging: Path | None = None
     vectors: VectorBuild | None = None
-    related: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    related: RelatedColumns | None = None
     query_encoder: str | None = None  # the ONNX file, relative to the index root
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -132,8 +135,27 @@ def embed_and_store(build: Build) -> Counts:
 
 
 def related(build: Build) -> Counts:
-    build.related = compute_related(build.pages, build.written.vectors)
-    return {}
+    """Related rows from each page's candidates in the vector index; after a small change only
+    the rows it touches are computed, the others come from the previous build."""
+    previous = None
+    if (build.previous_build is not None and build.previous is not None
+            and build.previous.model == build.settings.model
+            and build.previous.chunking == Chunking.from_settings(build.settings).record()):
+        previous = PreviousRelated.load(build.previous_build, RELATED_FILE,
+                                        build.previous.page_hashes)
+    settings, written = build.settings, build.written
+    store = open_store(written.engine, build.folder, settings.qdrant_url,
+                       settings.qdrant_api_key, tuning_of(settings))
+    try:
+        index = VectorIndex(store, written.collections, [p.id for p in build.pages],
+                            written.vectors)
+        result = compute_related(build.pages, written.vectors, index, build.hashes, previous,
+                                 RELATED_PARAMS)
+    finally:
+        store.close()
+    build.related = result.columns
+    result.state.save(build.folder)
+    return result.counts
 
 
 def write_sparse(build: Build) -> Counts:
@@ -148,7 +170,8 @@ def write_graphs(build: Build) -> Counts:
     write_rdf(build.graph, build.folder)
     write_network(build_network(build.pages, build.terms, build.related),
                   build.folder / NETWORK_FILE)
-    write_related(build.folder / RELATED_FILE, [p.id for p in build.pages], build.related)
+    assert build.related is not None
+    build.related.save(build.folder / RELATED_FILE)
     build.editorial.save(build.folder)
     return {}
 

@@ -10,7 +10,8 @@ A server that cannot be reached raises `StoreUnavailable`, which serve answers w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,6 +71,11 @@ class VectorStore(Protocol):
         """Nearest points; `fields` limits the payload returned (all when None, none when
         empty: payload reads are the slow, page-faulting part of a search at 50k pages)."""
         ...
+    def search_batch(self, collection: str, vectors: Vectors, limit: int,
+                     where: Where | None = None,
+                     fields: Sequence[str] | None = ()) -> list[list[Hit]]:
+        """`search` for each row of `vectors`, as one request (ingest's neighbour lists)."""
+        ...
     def count(self, collection: str) -> int: ...
     def finish(self, collection: str) -> None:
         """All points are written: build the search index now (ingest calls this once)."""
@@ -112,12 +118,33 @@ class QdrantStore:
 
     def search(self, collection: str, vector: Vectors, limit: int,
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
-        try:
+        with self._reachable():
             response = self.client.query_points(
                 collection, query=np.asarray(vector, dtype=np.float32).tolist(), limit=limit,
                 query_filter=_filter(where), with_payload=with_payload(fields),
                 search_params=models.SearchParams(hnsw_ef=self.tuning.ef),
             )
+        return [Hit(float(p.score), dict(p.payload or {}), str(p.id)) for p in response.points]
+
+    def search_batch(self, collection: str, vectors: Vectors, limit: int,
+                     where: Where | None = None,
+                     fields: Sequence[str] | None = ()) -> list[list[Hit]]:
+        requests = [models.QueryRequest(query=np.asarray(v, dtype=np.float32).tolist(), limit=limit,
+                                        filter=_filter(where), with_payload=with_payload(fields),
+                                        params=models.SearchParams(hnsw_ef=self.tuning.ef))
+                    for v in vectors]
+        out: list[list[Hit]] = []
+        for start in range(0, len(requests), 256):  # bounded request bodies
+            with self._reachable():
+                responses = self.client.query_batch_points(collection, requests[start:start + 256])
+            out += [[Hit(float(p.score), dict(p.payload or {}), str(p.id)) for p in r.points]
+                    for r in responses]
+        return out
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
         except ResponseHandlingException as exc:  # connection refused, reset, timed out
             raise StoreUnavailable(f"the Qdrant server at {self.where} is not reachable: "
                                    f"{exc.source or exc}") from exc
@@ -126,7 +153,6 @@ class QdrantStore:
                 raise
             raise StoreUnavailable(f"the Qdrant server at {self.where} answered "
                                    f"{exc.status_code}") from exc
-        return [Hit(float(p.score), dict(p.payload or {}), str(p.id)) for p in response.points]
 
     def count(self, collection: str) -> int:
         return int(self.client.count(collection, exact=True).count)

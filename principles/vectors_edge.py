@@ -41,6 +41,7 @@ from qdrant_edge import (
     PayloadSchemaType,
     Point,
     Query,
+    QueryBatchRequest,
     QueryRequest,
     SearchParams,
     UpdateOperation,
@@ -151,6 +152,20 @@ class EdgeStore:
             limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
             filter=_filter(where), with_payload=with_payload(fields), params=self.params))
         return [Hit(float(p.score), _decode(dict(p.payload or {})), str(p.id)) for p in points]
+
+    def search_batch(self, collection: str, vectors: Vectors, limit: int,
+                     where: Where | None = None,
+                     fields: Sequence[str] | None = ()) -> list[list[Hit]]:
+        shard, found = self._shard(collection), _filter(where)
+        out: list[list[Hit]] = []
+        for start in range(0, len(vectors), 256):
+            batch = QueryBatchRequest([
+                QueryRequest(limit=limit, query=Query.Nearest(np.asarray(v, dtype=np.float32).tolist()),
+                             filter=found, with_payload=with_payload(fields), params=self.params)
+                for v in vectors[start:start + 256]])
+            out += [[Hit(float(p.score), _decode(dict(p.payload or {})), str(p.id)) for p in points]
+                    for points in shard.query_batch(batch)]
+        return out
 
     def count(self, collection: str) -> int:
         return int(self._shard(collection).count(CountRequest(exact=True)))
