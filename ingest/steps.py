@@ -134,13 +134,19 @@ def embed_and_store(build: Build) -> Counts:
     return build.vectors.counts
 
 
+def _same_vectors(build: Build) -> bool:
+    """The previous build's vectors of an unchanged page are this build's: same model, same
+    passages. Then related rows and overlap verdicts can be carried over."""
+    return (build.previous_build is not None and build.previous is not None
+            and build.previous.model == build.settings.model
+            and build.previous.chunking == Chunking.from_settings(build.settings).record())
+
+
 def related(build: Build) -> Counts:
     """Related rows from each page's candidates in the vector index; after a small change only
     the rows it touches are computed, the others come from the previous build."""
     previous = None
-    if (build.previous_build is not None and build.previous is not None
-            and build.previous.model == build.settings.model
-            and build.previous.chunking == Chunking.from_settings(build.settings).record()):
+    if _same_vectors(build) and build.previous_build is not None and build.previous is not None:
         previous = PreviousRelated.load(build.previous_build, RELATED_FILE,
                                         build.previous.page_hashes)
     settings, written = build.settings, build.written
@@ -178,7 +184,7 @@ def write_graphs(build: Build) -> Counts:
 
 def overlap(build: Build) -> Counts:
     return write_overlap(build.settings, build.folder, build.pages, build.written,
-                         build.previous_build)
+                         build.previous_build, build.hashes, same_vectors=_same_vectors(build))
 
 
 def records(build: Build) -> Counts:

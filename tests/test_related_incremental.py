@@ -1,6 +1,7 @@
-"""A re-ingest computes only the related rows a change touches, and the rows it stores equal a
-full recompute over the same build: real model on corpus/ (one page's body edited, then one
-page's tags), and synthetic vectors (bench/scale.py's encoder) for pages added and removed."""
+"""A re-ingest computes only the related rows and overlap pairs a change touches, and what it
+stores equals a full recompute over the same build: real model on corpus/ (one page's body
+edited, then one page's tags), and synthetic vectors (bench/scale.py's encoder) under random
+edits, tag changes, pages added and removed."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import pytest
 from bench.related_cv import load_build
 from bench.scale import SyntheticEncoder, generate
 from ingest import steps
+from ingest.overlap_build import corpus_vectors
 from ingest.pipeline import IngestResult, ingest
 from ingest.related import STATE_FILE, Params, RelatedState, VectorIndex, compute_related
 from principles.embedder import Encoder
 from principles.index import Manifest
+from principles.overlap import artefacts
+from principles.overlap.pairs import corpus_pairs
 from principles.related_store import FILE, RelatedColumns
 from principles.settings import Settings
 from principles.stores import open_store
@@ -34,8 +38,8 @@ def small_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(steps, "RELATED_PARAMS", SMALL)
 
 
-def _full(settings: Settings, build: Path) -> tuple[RelatedColumns, RelatedState]:
-    """What a full ingest of the same corpus would store: every row computed afresh."""
+def _full(settings: Settings, build: Path) -> tuple[RelatedColumns, RelatedState, dict[str, Any]]:
+    """What a full ingest of the same corpus would store: every row and pair computed afresh."""
     pages, vectors = load_build(settings, build)
     manifest = Manifest.load(build)
     store = open_store(manifest.engine, build, None, None)
@@ -43,9 +47,12 @@ def _full(settings: Settings, build: Path) -> tuple[RelatedColumns, RelatedState
         index = VectorIndex(store, manifest.collections, [p.id for p in pages], vectors)
         result = compute_related(pages, vectors, index, {p.id: p.content_hash() for p in pages},
                                  params=SMALL)
+        overlap, _ = corpus_pairs(corpus_vectors(settings, pages, vectors), store,
+                                  manifest.collections["pages"], artefacts.load_signatures(build),
+                                  settings.overlap_candidates)
     finally:
         store.close()
-    return result.columns, result.state
+    return result.columns, result.state, overlap
 
 
 def _assert_equal_to_full(settings: Settings, result: IngestResult) -> dict[str, Any]:
@@ -53,13 +60,18 @@ def _assert_equal_to_full(settings: Settings, result: IngestResult) -> dict[str,
     stored = RelatedColumns.load(result.build / FILE)
     state = RelatedState.load(result.build)
     assert state is not None
-    full, full_state = _full(settings, result.build)
+    full, full_state, overlap = _full(settings, result.build)
     assert stored.page_ids == full.page_ids
     for i, page_id in enumerate(full.page_ids):
         assert stored.rows(i) == full.rows(i), page_id
         assert state.candidates[i].tolist() == full_state.candidates[i].tolist(), page_id
         assert state.lists.near[i].tolist() == full_state.lists.near[i].tolist(), page_id
     assert state.df == full_state.df
+    pairs = artefacts.load_pairs(result.build)
+    assert pairs is not None
+    assert pairs["pairs"] == json.loads(json.dumps(overlap["pairs"]))
+    assert pairs["clusters"] == json.loads(json.dumps(overlap["clusters"]))
+    assert pairs["counts"]["candidate_pairs"] == overlap["counts"]["candidate_pairs"]
     return result.manifest.counts
 
 
@@ -72,7 +84,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_one_changed_page_recomputes_what_it_touches(tmp_path: Path, encoder: Encoder) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", overlap_candidates=5)
     first = ingest(settings, encoder=encoder)
     assert first.build is not None and (first.build / STATE_FILE).is_file()
     pages = first.manifest.counts["pages"] if first.manifest else 0
@@ -91,10 +103,12 @@ def test_one_changed_page_recomputes_what_it_touches(tmp_path: Path, encoder: En
     assert counts["changed_pages"] == 1
 
 
-def _synthetic_edit(rng: random.Random, corpus: Path, number: int) -> None:
-    """One of: a body edit, a tag added or dropped, a page removed, a page added."""
+def _synthetic_edit(rng: random.Random, corpus: Path, number: int, paired: set[str]) -> None:
+    """One of: a body edit, a tag added or dropped, a page removed, a page added; edits and
+    removals hit a page of a kept overlap pair (`paired`) when there is one."""
     files = sorted((corpus / "resources").rglob("index.md"))
-    target = rng.choice(files)
+    hot = [f for f in files if f.parent.relative_to(corpus).as_posix() in paired]
+    target = rng.choice(hot or files)
     head, front, body = target.read_text("utf-8").split("\n", 2)
     meta = json.loads(front)
     kind = number % 4
@@ -116,18 +130,25 @@ def test_random_changes_equal_a_full_recompute(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     generate(corpus, 150)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="synthetic",
-                        query_encoder="torch")
+                        query_encoder="torch", overlap_candidates=5)
     synthetic: Any = SyntheticEncoder()
-    _assert_equal_to_full(settings, ingest(settings, encoder=synthetic))
+    result = ingest(settings, encoder=synthetic)
+    _assert_equal_to_full(settings, result)
     rng = random.Random(5)
     searched, number = [], 0
     for round_no in range(8):
+        assert result.build is not None
+        kept = (artefacts.load_pairs(result.build) or {"pairs": []})["pairs"]
+        paired = {p["a"] for p in kept} | {p["b"] for p in kept}
         for _ in range(1 + round_no % 2):  # one change, then two at once
-            _synthetic_edit(rng, corpus, number)
+            _synthetic_edit(rng, corpus, number, paired)
             number += 1
-        counts = _assert_equal_to_full(settings, ingest(settings, encoder=synthetic))
-        searched.append(counts["related_pages_searched"] / counts["pages"])
-    assert min(searched) < 0.5, searched  # a change searches again only what it touches
+        result = ingest(settings, encoder=synthetic)
+        counts = _assert_equal_to_full(settings, result)
+        searched.append((counts["related_pages_searched"] / counts["pages"],
+                         counts["overlap_pages_searched"] / counts["pages"]))
+    # a change searches again only what it touches
+    assert min(s[0] for s in searched) < 0.5 and min(s[1] for s in searched) < 0.5, searched
 
 
 def test_other_candidate_settings_recompute_everything(tmp_path: Path,

@@ -4,24 +4,41 @@ Never all n^2 pairs: candidates are each page's k nearest page vectors in the ve
 plus the MinHash LSH buckets, then each page is scored against its candidates in one matrix
 product over their passages. Taxonomy and section pages are left out: a tag page is meant
 to sum up the pages it tags, which is not duplication.
+
+Incremental: a build keeps each page's neighbour list, its radius (the k-th neighbour's score)
+and the candidate pairs it scored (`PairsState`, overlap/state.npz). With the previous build's
+state, only pages whose list may have moved are searched again (changed pages, pages whose list
+named a changed or removed page, pages a changed page's vector now enters), and only candidate
+pairs that touch a changed page or were not candidates before are scored; the verdicts of the
+other pairs (kept with their record, or not kept) are carried over. The LSH buckets are found
+from the signatures' bands directly, so every build has them all at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 from principles.embedder import Vectors
 from principles.overlap import scoring
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
-from principles.vectors import VectorStore
+from principles.vectors import VectorStore, point_id
 
 NOT_COMPARED = HUB_TYPES
 NEIGHBOURS = 20
+STATE = "state.npz"
+STATE_VERSION = 1  # bump when scoring changes: carried-over verdicts are then recomputed
+TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
+MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits
+
+Idx = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -39,23 +56,51 @@ class CorpusVectors:
 def candidate_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                     signatures: Signatures | None, k: int = NEIGHBOURS) -> set[tuple[int, int]]:
     """(i, j) with i < j: j among i's k nearest pages (or i among j's), or in one LSH bucket."""
-    row = {page_id: i for i, page_id in enumerate(vectors.ids)}
-    eligible = [t not in NOT_COMPARED for t in vectors.types]
+    eligible = _eligible(vectors)
+    near, _ = neighbour_lists(vectors, store, collection, np.flatnonzero(eligible).tolist(), k)
+    return _knn_pairs(near) | _bucket_pairs(vectors, signatures, eligible)
+
+
+def _eligible(vectors: CorpusVectors) -> npt.NDArray[np.bool_]:
+    return np.array([t not in NOT_COMPARED for t in vectors.types], dtype=bool)
+
+
+def neighbour_lists(vectors: CorpusVectors, store: VectorStore, collection: str,
+                    rows: Sequence[int], k: int) -> tuple[dict[int, Idx], dict[int, float]]:
+    """Each row's k nearest compared pages (sorted rows) and the k-th one's score (its list's
+    radius; -inf while the list is shorter than k). Ties at the cut go by page order."""
+    if not rows:
+        return {}, {}
+    eligible = _eligible(vectors)
+    row_of = {point_id(page_id): i for i, page_id in enumerate(vectors.ids)}
     types = sorted({t for t, ok in zip(vectors.types, eligible, strict=True) if ok})
-    where = None if all(eligible) else [("type", types)]  # a filter costs ~40% per query
-    pairs: set[tuple[int, int]] = set()
-    for i, ok in enumerate(eligible):
-        if not ok:
-            continue
-        for hit in store.search(collection, vectors.page[i], k + 1, where, fields=("page_id",)):
-            j = row.get(hit.payload["page_id"])
-            if j is not None and j != i and eligible[j]:
-                pairs.add((min(i, j), max(i, j)))
-        if signatures is not None and vectors.ids[i] in signatures.row:
-            for other in signatures.similar(signatures.matrix[signatures.row[vectors.ids[i]]]):
-                j = row.get(other)
-                if j is not None and j != i and eligible[j]:
-                    pairs.add((min(i, j), max(i, j)))
+    where = None if eligible.all() else [("type", types)]  # a filter costs ~40% per query
+    found = store.search_batch(collection, vectors.page[list(rows)], k + 1 + TIE_SLACK, where)
+    near: dict[int, Idx] = {}
+    radius: dict[int, float] = {}
+    for i, hits in zip(rows, found, strict=True):
+        best = sorted((-h.score, row_of[h.key]) for h in hits
+                      if row_of.get(h.key, i) != i and eligible[row_of[h.key]])[:k]
+        near[i] = np.array(sorted(j for _, j in best), dtype=np.int64)
+        radius[i] = -best[-1][0] if len(best) == k else -np.inf
+    return near, radius
+
+
+def _knn_pairs(near: dict[int, Idx]) -> set[tuple[int, int]]:
+    return {(min(i, j), max(i, j)) for i, mine in near.items() for j in mine.tolist()}
+
+
+def _bucket_pairs(vectors: CorpusVectors, signatures: Signatures | None,
+                  eligible: npt.NDArray[np.bool_]) -> set[tuple[int, int]]:
+    if signatures is None:
+        return set()
+    row = {page_id: i for i, page_id in enumerate(vectors.ids)}
+    at = [row.get(page_id, -1) for page_id in signatures.ids]
+    pairs = set()
+    for a, b in signatures.bucket_pairs():
+        i, j = at[a], at[b]
+        if i >= 0 and j >= 0 and eligible[i] and eligible[j]:
+            pairs.add((min(i, j), max(i, j)))
     return pairs
 
 
@@ -150,19 +195,129 @@ def _mean_score(graph: nx.Graph, members: list[str], page: str | None = None) ->
     return sum(scores) / len(scores) if scores else 0.0
 
 
+@dataclass(frozen=True)
+class PairsState:
+    """What a build's pairs were made from: per page its content hash, neighbour list and
+    radius, and every candidate pair scored (as page-id rows of this state)."""
+
+    ids: list[str]
+    hashes: list[str]
+    near: list[Idx]
+    radius: npt.NDArray[np.float32]
+    candidates: npt.NDArray[np.int64]  # (c, 2)
+    params: list[float]
+
+    def save(self, folder: Path) -> None:
+        sizes = [len(x) for x in self.near]
+        np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
+                 hashes=np.array(self.hashes, dtype=str),
+                 near_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+                 near=(np.concatenate(self.near).astype(np.int64) if self.near
+                       else np.zeros(0, np.int64)),
+                 radius=self.radius, candidates=self.candidates.reshape(-1, 2),
+                 params=np.array(self.params, dtype=np.float64))
+
+    @classmethod
+    def load(cls, folder: Path) -> PairsState | None:
+        path = folder / STATE
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                offsets, near = data["near_offsets"], data["near"]
+                return cls(data["ids"].tolist(), data["hashes"].tolist(),
+                           [near[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)],
+                           data["radius"], data["candidates"].reshape(-1, 2),
+                           data["params"].tolist())
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged state only costs a full recompute
+
+
+@dataclass(frozen=True)
+class PreviousPairs:
+    state: PairsState
+    records: list[dict[str, Any]]  # the previous artefact's kept pairs
+
+
+def state_params(k: int) -> list[float]:
+    return [STATE_VERSION, k, *scoring.thresholds().values()]
+
+
 def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
-                 signatures: Signatures | None, k: int = NEIGHBOURS) -> dict[str, Any]:
-    """The artefact ingest writes: kept pairs, clusters, and what was compared."""
-    candidates = candidate_pairs(vectors, store, collection, signatures, k)
-    pairs = score_pairs(vectors, candidates, signatures)
+                 signatures: Signatures | None, k: int = NEIGHBOURS, *,
+                 hashes: Sequence[str] | None = None,
+                 previous: PreviousPairs | None = None) -> tuple[dict[str, Any], PairsState]:
+    """The artefact ingest writes (kept pairs, clusters, what was compared) and the state the
+    next build starts from. With `previous` (and `hashes`, each page's content hash) only what
+    the change touches is searched and scored."""
+    n = len(vectors.ids)
+    hashes = list(hashes) if hashes is not None else [""] * n
+    eligible = _eligible(vectors)
+    near: list[Idx] = [np.zeros(0, np.int64)] * n
+    radius = np.full(n, -np.inf, dtype=np.float32)
+    search = set(np.flatnonzero(eligible).tolist())
+    changed = np.ones(n, dtype=bool)
+    old_pairs: set[tuple[int, int]] = set()  # candidates before, as rows of this build
+    usable = (previous is not None and previous.state.params == state_params(k)
+              and all(hashes))
+    if usable and previous is not None:
+        state = previous.state
+        old_row = {page_id: o for o, page_id in enumerate(state.ids)}
+        new_of_old = np.full(len(state.ids), -1, dtype=np.int64)
+        for i, page_id in enumerate(vectors.ids):
+            was = old_row.get(page_id)
+            if was is not None:
+                new_of_old[was] = i
+                changed[i] = state.hashes[was] != hashes[i]
+        stale = (new_of_old < 0) | changed[np.maximum(new_of_old, 0)]
+        search = {i for i in search if changed[i]}
+        for o in np.flatnonzero(~stale).tolist():
+            i = int(new_of_old[o])
+            if not eligible[i] or i in search:
+                continue
+            if stale[state.near[o]].any():
+                search.add(i)
+                continue
+            near[i], radius[i] = new_of_old[state.near[o]], state.radius[o]
+        search |= _entering(vectors, radius, eligible, np.flatnonzero(changed & eligible))
+        for a, b in new_of_old[state.candidates].tolist():
+            if a >= 0 and b >= 0 and not changed[a] and not changed[b]:
+                old_pairs.add((min(a, b), max(a, b)))
+    found, radii = neighbour_lists(vectors, store, collection, sorted(search), k)
+    for i, mine in found.items():
+        near[i], radius[i] = mine, radii[i]
+    candidates = _knn_pairs({i: near[i] for i in range(n) if len(near[i])})
+    candidates |= _bucket_pairs(vectors, signatures, eligible)
+    carried = candidates & old_pairs
+    pairs = score_pairs(vectors, candidates - carried, signatures)
+    if previous is not None and carried:
+        ids = vectors.ids
+        wanted = {frozenset((ids[a], ids[b])) for a, b in carried}
+        pairs += [{key: value for key, value in r.items() if key != "cluster"}
+                  for r in previous.records if frozenset((r["a"], r["b"])) in wanted]
+        pairs.sort(key=lambda r: (-r["score"], r["a"], r["b"]))
     clusters = find_clusters(pairs)
     member = {p: c["id"] for c in clusters for p in c["pages"]}
     for pair in pairs:
         same = member.get(pair["a"]) is not None and member.get(pair["a"]) == member.get(pair["b"])
         pair["cluster"] = member[pair["a"]] if same else None
-    compared = sum(t not in NOT_COMPARED for t in vectors.types)
-    return {"thresholds": scoring.thresholds(), "neighbours": k,
-            "counts": {"pages_compared": compared, "candidate_pairs": len(candidates),
-                       "all_pairs": compared * (compared - 1) // 2, "pairs": len(pairs),
-                       "clusters": len(clusters)},
-            "pairs": pairs, "clusters": clusters}
+    compared = int(eligible.sum())
+    artefact = {"thresholds": scoring.thresholds(), "neighbours": k,
+                "counts": {"pages_compared": compared, "candidate_pairs": len(candidates),
+                           "all_pairs": compared * (compared - 1) // 2, "pairs": len(pairs),
+                           "clusters": len(clusters), "pages_searched": len(found),
+                           "pairs_scored": len(candidates) - len(carried)},
+                "pairs": pairs, "clusters": clusters}
+    state = PairsState(list(vectors.ids), hashes, near, radius,
+                       np.array(sorted(candidates), dtype=np.int64).reshape(-1, 2), state_params(k))
+    return artefact, state
+
+
+def _entering(vectors: CorpusVectors, radius: npt.NDArray[np.float32],
+              eligible: npt.NDArray[np.bool_], changed: Idx) -> set[int]:
+    """Compared pages whose list a changed page's vector now enters (reaches its radius)."""
+    if not len(changed):
+        return set()
+    page = vectors.page / np.maximum(np.linalg.norm(vectors.page, axis=1, keepdims=True), 1e-12)
+    hits = (page @ page[changed].T >= radius[:, None] - MARGIN).any(axis=1) & eligible
+    return set(np.flatnonzero(hits).tolist())

@@ -104,6 +104,28 @@ class Signatures:
             self._lsh = lsh
         return self._lsh
 
+    def bucket_pairs(self) -> set[tuple[int, int]]:
+        """Every (row, row) pair, smaller row first, that the LSH index puts in one bucket: the
+        same candidates as `similar` of each row (empty texts left out), found by comparing the
+        signatures' bands directly, without building the index."""
+        bands, rows = _lsh_shape()
+        keep = np.flatnonzero(np.asarray(self.sizes, dtype=np.int64) > 0)
+        pairs: set[tuple[int, int]] = set()
+        if len(keep) < 2:
+            return pairs
+        matrix = np.ascontiguousarray(self.matrix[keep], dtype=np.uint32)
+        for band in range(bands):
+            part = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows])
+            _, bucket = np.unique(part.view(np.dtype((np.void, 4 * rows))).ravel(),
+                                  return_inverse=True)
+            order = np.argsort(bucket, kind="stable")
+            edges = np.flatnonzero(np.diff(bucket[order])) + 1
+            for group in np.split(order, edges):
+                if len(group) > 1:
+                    members = sorted(keep[group].tolist())
+                    pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1:])
+        return pairs
+
     def similar(self, sig: Signature) -> list[str]:
         """Pages whose signature LSH puts in a bucket with `sig` (candidate near-duplicates)."""
         return sorted(str(key) for key in self.lsh.query(_minhash(sig)))
@@ -114,6 +136,12 @@ class Signatures:
         if row is None or not size or not self.sizes[row]:
             return None
         return jaccard(self.matrix[row], sig)
+
+
+def _lsh_shape() -> tuple[int, int]:
+    """(bands, rows per band) the LSH index uses for LSH_THRESHOLD and NUM_PERM."""
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return int(lsh.b), int(lsh.r)
 
 
 def _minhash(values: Signature) -> MinHash:
