@@ -175,3 +175,26 @@ def test_missing_text_and_bad_parameters_are_422(api: Client) -> None:
     assert api.post("/v1/overlap", json={"title": "t"}).status_code == 422
     assert api.get("/v1/overlap/pairs", params={"min_score": 2}).status_code == 422
     assert api.post("/v1/overlap", params={"limit": 0}, json={"text": "x"}).status_code == 422
+
+
+def test_bucket_pairs_are_the_lsh_candidates() -> None:
+    """Ingest finds LSH candidate pairs from the signatures' bands; serve queries the index:
+    both must name the same pairs (empty texts have none)."""
+    import random
+
+    from principles.overlap.shingles import Signatures
+
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(300)]
+    bases = [[rng.choice(words) for _ in range(80)] for _ in range(60)]
+    texts = []
+    for i in range(400):
+        text = list(bases[i % 60])
+        for _ in range(rng.randrange(25)):
+            text[rng.randrange(len(text))] = rng.choice(words)
+        texts.append(" ".join(text))
+    signatures = Signatures.compute((str(i), str(i), t) for i, t in enumerate([*texts, ""]))
+    expected = {(min(i, signatures.row[o]), max(i, signatures.row[o]))
+                for i in range(len(texts)) for o in signatures.similar(signatures.matrix[i])
+                if signatures.row[o] != i}
+    assert len(expected) > 100 and signatures.bucket_pairs() == expected

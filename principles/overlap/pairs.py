@@ -291,10 +291,12 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     carried = candidates & old_pairs
     pairs = score_pairs(vectors, candidates - carried, signatures)
     if previous is not None and carried:
-        ids = vectors.ids
-        wanted = {frozenset((ids[a], ids[b])) for a, b in carried}
-        pairs += [{key: value for key, value in r.items() if key != "cluster"}
-                  for r in previous.records if frozenset((r["a"], r["b"])) in wanted]
+        row = {page_id: i for i, page_id in enumerate(vectors.ids)}
+        for record in previous.records:
+            a, b = row.get(record["a"], -1), row.get(record["b"], -1)
+            if (min(a, b), max(a, b)) in carried:
+                record.pop("cluster", None)
+                pairs.append(record)
         pairs.sort(key=lambda r: (-r["score"], r["a"], r["b"]))
     clusters = find_clusters(pairs)
     member = {p: c["id"] for c in clusters for p in c["pages"]}

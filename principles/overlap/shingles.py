@@ -116,14 +116,17 @@ class Signatures:
         matrix = np.ascontiguousarray(self.matrix[keep], dtype=np.uint32)
         for band in range(bands):
             part = np.ascontiguousarray(matrix[:, band * rows:(band + 1) * rows])
-            _, bucket = np.unique(part.view(np.dtype((np.void, 4 * rows))).ravel(),
-                                  return_inverse=True)
-            order = np.argsort(bucket, kind="stable")
+            _, bucket, counts = np.unique(part.view(np.dtype((np.void, 4 * rows))).ravel(),
+                                          return_inverse=True, return_counts=True)
+            shared = np.flatnonzero(counts > 1)
+            if not len(shared):
+                continue
+            members = np.flatnonzero(np.isin(bucket, shared))
+            order = members[np.argsort(bucket[members], kind="stable")]
             edges = np.flatnonzero(np.diff(bucket[order])) + 1
             for group in np.split(order, edges):
-                if len(group) > 1:
-                    members = sorted(keep[group].tolist())
-                    pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1:])
+                rows_in = sorted(keep[group].tolist())
+                pairs.update((a, b) for n, a in enumerate(rows_in) for b in rows_in[n + 1:])
         return pairs
 
     def similar(self, sig: Signature) -> list[str]:
