@@ -51,7 +51,7 @@ from ingest.pages import Page
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.related_store import FLOATS, PageRows, RelatedColumns
-from principles.vectors import VectorStore, point_id
+from principles.vectors import VectorStore, point_number
 
 WEIGHTS = {"coverage": 0.7, "dense": 0.2, "graph": 0.1}
 KEEP = 40  # enough for the Hugo export's five per resource type
@@ -167,8 +167,8 @@ class VectorIndex:
     def __init__(self, store: VectorStore, collections: dict[str, str], page_ids: list[str],
                  vectors: PageVectors) -> None:
         self.store, self.collections, self.vectors = store, collections, vectors
-        self.page_of = {point_id(p): i for i, p in enumerate(page_ids)}
-        self.passage_of = {point_id(f"{p}#{k}"): (i, k) for i, p in enumerate(page_ids)
+        self.page_of = {point_number(p): i for i, p in enumerate(page_ids)}
+        self.passage_of = {point_number(f"{p}#{k}"): (i, k) for i, p in enumerate(page_ids)
                            for k in range(len(vectors.passages[i]))}
 
     def lists(self, rows: Sequence[int], params: Params) -> dict[int, tuple[Idx, float, Idx, Floats]]:
@@ -176,27 +176,27 @@ class VectorIndex:
         k, kp = params.page_neighbours, params.passage_neighbours
         if not rows:
             return {}
-        pages = (self.store.search_batch(self.collections["pages"], self.vectors.page[list(rows)],
-                                         k + 1 + TIE_SLACK) if k else [[] for _ in rows])
+        pages = (self.store.nearest(self.collections["pages"], self.vectors.page[list(rows)],
+                                    k + 1 + TIE_SLACK) if k else [[] for _ in rows])
         by_size: dict[int, list[int]] = {}
         for i in rows:
             by_size.setdefault(len(self.vectors.passages[i]), []).append(i)
         passage_hits: dict[int, list[list[tuple[float, int]]]] = {
             i: [[] for _ in self.vectors.passages[i]] for i in rows}
         for size, group in by_size.items() if kp else ():
-            found = self.store.search_batch(
+            found = self.store.nearest(
                 self.collections["passages"], np.concatenate([self.vectors.passages[i] for i in group]),
                 kp + size + TIE_SLACK)
             for n, i in enumerate(group):
                 passage_hits[i] = [
                     [(score, page) for score, (page, _) in sorted(
-                        (-h.score, self.passage_of[h.key]) for h in hits
-                        if self.passage_of.get(h.key, (i, 0))[0] != i)[:kp]]
+                        (-score, self.passage_of[key]) for score, key in hits
+                        if self.passage_of.get(key, (i, 0))[0] != i)[:kp]]
                     for hits in found[n * size:(n + 1) * size]]
         out: dict[int, tuple[Idx, float, Idx, Floats]] = {}
         for i, hits in zip(rows, pages, strict=True):
-            near = sorted((-h.score, self.page_of[h.key]) for h in hits
-                          if self.page_of.get(h.key, i) != i)[:k]
+            near = sorted((-score, self.page_of[key]) for score, key in hits
+                          if self.page_of.get(key, i) != i)[:k]
             via = sorted({j for per in passage_hits[i] for _, j in per})
             out[i] = (np.array(sorted(j for _, j in near), dtype=np.int64), _radius(near, k),
                       np.array(via, dtype=np.int64),

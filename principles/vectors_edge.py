@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +90,13 @@ def _decode(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: (v == "true" if k == "draft" else v) for k, v in payload.items()}
 
 
+def _number(point: int | uuid.UUID | str) -> int:
+    """A point id as `point_number` gives it (ours are always UUIDs)."""
+    if isinstance(point, uuid.UUID):
+        return point.int
+    return uuid.UUID(point).int if isinstance(point, str) else point
+
+
 def _filter(where: Where | None) -> Filter | None:
     if not where:
         return None
@@ -153,18 +161,16 @@ class EdgeStore:
             filter=_filter(where), with_payload=with_payload(fields), params=self.params))
         return [Hit(float(p.score), _decode(dict(p.payload or {})), str(p.id)) for p in points]
 
-    def search_batch(self, collection: str, vectors: Vectors, limit: int,
-                     where: Where | None = None,
-                     fields: Sequence[str] | None = ()) -> list[list[Hit]]:
+    def nearest(self, collection: str, vectors: Vectors, limit: int,
+                where: Where | None = None) -> list[list[tuple[float, int]]]:
         shard, found = self._shard(collection), _filter(where)
-        out: list[list[Hit]] = []
+        out: list[list[tuple[float, int]]] = []
         for start in range(0, len(vectors), 256):
             batch = QueryBatchRequest([
                 QueryRequest(limit=limit, query=Query.Nearest(np.asarray(v, dtype=np.float32).tolist()),
-                             filter=found, with_payload=with_payload(fields), params=self.params)
+                             filter=found, with_payload=False, params=self.params)
                 for v in vectors[start:start + 256]])
-            out += [[Hit(float(p.score), _decode(dict(p.payload or {})), str(p.id)) for p in points]
-                    for points in shard.query_batch(batch)]
+            out += [[(p.score, _number(p.id)) for p in points] for points in shard.query_batch(batch)]
         return out
 
     def count(self, collection: str) -> int:

@@ -80,9 +80,10 @@ def test_a_failed_write_is_an_oserror(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("engine", ["edge", "local"])
-def test_search_batch_answers_as_one_search_per_vector(tmp_path: Path, engine: str) -> None:
+def test_nearest_answers_as_one_search_per_vector(tmp_path: Path, engine: str) -> None:
     """Ingest's neighbour lists search many vectors at once (600: more than one request)."""
     from principles.stores import open_store
+    from principles.vectors import point_number
 
     vectors, keys = _clustered(300, 3), [f"p/{i}" for i in range(300)]
     store = open_store(engine, tmp_path, None, None)
@@ -90,12 +91,13 @@ def test_search_batch_answers_as_one_search_per_vector(tmp_path: Path, engine: s
     store.upsert("pages", keys, vectors, [{"page_id": k, "type": "article"} for k in keys])
     store.finish("pages")
     queries = _clustered(600, 4)
-    batch = store.search_batch("pages", queries, 7)
+    batch = store.nearest("pages", queries, 7)
     assert len(batch) == 600
+    number = {point_number(k): point_id(k) for k in keys}
     for query, hits in zip(queries[::50], batch[::50], strict=True):
         one = store.search("pages", query, 7, fields=())
-        assert [h.key for h in hits] == [h.key for h in one]
-        assert [round(h.score, 5) for h in hits] == [round(h.score, 5) for h in one]
-    filtered = store.search_batch("pages", queries[:3], 5, [("type", "none")])
+        assert [number[key] for _, key in hits] == [h.key for h in one]
+        assert [round(score, 5) for score, _ in hits] == [round(h.score, 5) for h in one]
+    filtered = store.nearest("pages", queries[:3], 5, [("type", "none")])
     assert filtered == [[], [], []]
     store.close()

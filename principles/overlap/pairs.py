@@ -29,7 +29,7 @@ from principles.embedder import Vectors
 from principles.overlap import scoring
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
-from principles.vectors import VectorStore, point_id
+from principles.vectors import VectorStore, point_number
 
 NOT_COMPARED = HUB_TYPES
 NEIGHBOURS = 20
@@ -72,15 +72,15 @@ def neighbour_lists(vectors: CorpusVectors, store: VectorStore, collection: str,
     if not rows:
         return {}, {}
     eligible = _eligible(vectors)
-    row_of = {point_id(page_id): i for i, page_id in enumerate(vectors.ids)}
+    row_of = {point_number(page_id): i for i, page_id in enumerate(vectors.ids)}
     types = sorted({t for t, ok in zip(vectors.types, eligible, strict=True) if ok})
     where = None if eligible.all() else [("type", types)]  # a filter costs ~40% per query
-    found = store.search_batch(collection, vectors.page[list(rows)], k + 1 + TIE_SLACK, where)
+    found = store.nearest(collection, vectors.page[list(rows)], k + 1 + TIE_SLACK, where)
     near: dict[int, Idx] = {}
     radius: dict[int, float] = {}
     for i, hits in zip(rows, found, strict=True):
-        best = sorted((-h.score, row_of[h.key]) for h in hits
-                      if row_of.get(h.key, i) != i and eligible[row_of[h.key]])[:k]
+        best = sorted((-score, row_of[key]) for score, key in hits
+                      if row_of.get(key, i) != i and eligible[row_of[key]])[:k]
         near[i] = np.array(sorted(j for _, j in best), dtype=np.int64)
         radius[i] = -best[-1][0] if len(best) == k else -np.inf
     return near, radius
