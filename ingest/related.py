@@ -251,7 +251,7 @@ class RelatedState:
             return None  # a damaged state only costs a full recompute
 
 
-def _csr(name: str, parts: list[Any], dtype: Any = np.int64) -> dict[str, Any]:
+def _csr(name: str, parts: list[Any], dtype: Any = np.int32) -> dict[str, Any]:
     sizes = [len(p) for p in parts]
     values = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
     return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
@@ -259,7 +259,10 @@ def _csr(name: str, parts: list[Any], dtype: Any = np.int64) -> dict[str, Any]:
 
 
 def _uncsr(data: Any, name: str) -> list[Any]:
+    """Per page slices; page indices (stored as int32) come back as int64."""
     offsets, values = data[f"{name}_offsets"], data[f"{name}_values"]
+    if values.dtype.kind == "i":
+        values = values.astype(np.int64)
     return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 

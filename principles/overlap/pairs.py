@@ -212,9 +212,9 @@ class PairsState:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
                  hashes=np.array(self.hashes, dtype=str),
                  near_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                 near=(np.concatenate(self.near).astype(np.int64) if self.near
-                       else np.zeros(0, np.int64)),
-                 radius=self.radius, candidates=self.candidates.reshape(-1, 2),
+                 near=(np.concatenate(self.near).astype(np.int32) if self.near
+                       else np.zeros(0, np.int32)),
+                 radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64))
 
     @classmethod
@@ -224,10 +224,10 @@ class PairsState:
             return None
         try:
             with np.load(path) as data:
-                offsets, near = data["near_offsets"], data["near"]
+                offsets, near = data["near_offsets"], data["near"].astype(np.int64)
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
                            [near[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)],
-                           data["radius"], data["candidates"].reshape(-1, 2),
+                           data["radius"], data["candidates"].reshape(-1, 2).astype(np.int64),
                            data["params"].tolist())
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
