@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from principles.npz import load_arrays
+
 FILE = "related.npz"
 _FLOATS = ("score", "graph", "dense", "coverage", "passage")
 
@@ -47,11 +49,11 @@ class RelatedTable:
     """Read side: `rows(page_id)` gives the page's rows, best first, as ingest computed them."""
 
     def __init__(self, path: Path) -> None:
-        with np.load(path) as data:
-            self.page_ids: list[str] = data["page_ids"].tolist()
-            self.term_keys: list[str] = data["term_keys"].tolist()
-            self.arrays = {name: data[name] for name in
-                           ("offsets", "target", "pair", "shared", "shared_offsets", *_FLOATS)}
+        data = load_arrays(path)  # memory-mapped: the worker processes share one copy
+        self.page_ids: list[str] = data["page_ids"].tolist()
+        self.term_keys: list[str] = data["term_keys"].tolist()
+        self.arrays = {name: data[name] for name in
+                       ("offsets", "target", "pair", "shared", "shared_offsets", *_FLOATS)}
         self.position = {page_id: i for i, page_id in enumerate(self.page_ids)}
 
     def rows(self, page_id: str) -> list[dict[str, Any]]:
