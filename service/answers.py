@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from litestar.types import Receive, Scope, Send
+
+OK = "Request fulfilled, document follows"  # the 200 description Litestar gives a model answer
+
 
 class AnswerCache:
     """At most `size` answers (0 = keep none), least recently used dropped first."""
@@ -39,3 +43,18 @@ class AnswerCache:
 
     def __len__(self) -> int:
         return len(self._answers)
+
+
+class JsonAnswer:
+    """A JSON answer already serialised, sent as it is: returned by a handler annotated
+    `ASGIApp` it skips building a Response per request (~10% of a cached /v1/related)."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(self.body)).encode())]})
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})

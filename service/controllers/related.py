@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
-from litestar import Response, get
+from litestar import get
 from litestar.di import NamedDependency
-from litestar.enums import MediaType
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.serialization import encode_json
+from litestar.types import ASGIApp
 
 from principles import editorial
 from principles.contract import PageRecord
 from principles.page_types import HUB_TYPES
-from service.answers import AnswerCache
+from service.answers import OK, AnswerCache, JsonAnswer
 from service.controllers.pages import require_page
 from service.feature import Feature, provide
 from service.guards import check_page_type
@@ -60,7 +61,8 @@ def _term(index: IndexView, key: str) -> TermRef:
      description="Passage coverage both ways, page similarity and shared concepts, categories "
                  "and tags weighted by rarity. Each result says why (`reasons`). Content pages "
                  "only by default, as the site's widget lists them; `hubs=true` adds tag, "
-                 "category, concept and section pages.")
+                 "category, concept and section pages.",
+     responses={200: ResponseSpec(data_container=RelatedResponse, description=OK)})
 async def related(
     related_answers: NamedDependency[RelatedAnswers],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
@@ -69,10 +71,9 @@ async def related(
                                           "index's page types, e.g. article, tag; 422 otherwise)")] = None,
     hubs: Annotated[bool, Parameter(description="Also list tag, category, concept and section "
                                                 "pages (hubs of a term)")] = False,
-) -> Response[RelatedResponse]:
-    body = related_answers.answer(page, limit, type, hubs)
-    # Annotated as the model for the OpenAPI schema; the body is that model, serialised.
-    return Response(cast(RelatedResponse, body), media_type=MediaType.JSON)
+) -> ASGIApp:
+    # The RelatedResponse, serialised once per build and parameters and sent as it is.
+    return JsonAnswer(related_answers.answer(page, limit, type, hubs))
 
 
 @dataclass(frozen=True)
