@@ -123,7 +123,7 @@ class QueryVectors:
         """One model call (on the lane's thread); one text takes the encoder's lean path."""
         if len(texts) == 1:
             return self.encoder.encode_query(texts[0])[None, :]
-        return self.encoder.encode(texts)
+        return self.encoder.encode_queries(texts)
 
     def _done(self, call: asyncio.Future[Vectors]) -> None:
         running, self._running = self._running, {}

@@ -49,6 +49,9 @@ class FakeEncoder:
     def encode_query(self, text: str) -> Any:
         return self.encode([text])[0]
 
+    def encode_queries(self, texts: list[str]) -> Any:
+        return self.encode(texts)
+
     def encode(self, texts: list[str]) -> Any:
         self.gate.wait(10)
         self.calls.append(list(texts))
