@@ -71,6 +71,9 @@ class SyntheticEncoder:
     def encode_query(self, text: str) -> np.ndarray:
         return self._one(text)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 def generate(root: Path, pages: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)

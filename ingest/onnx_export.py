@@ -1,7 +1,11 @@
 """Export the embedding model's transformer to ONNX once per model, for serve's fast encoder.
 
-Written into `<index>/models/` (shared by builds, named after the model), atomically: a
-temporary file renamed into place, so a killed ingest never leaves half a model behind.
+Written into `<index>/models/` (shared by builds, named after the model), atomically: temporary
+files renamed into place, the graph last, so a killed ingest never leaves half a model behind.
+The weights go to a file of their own beside the graph (`<name>.onnx.data`, ONNX external
+data): onnxruntime memory-maps it, so serve's worker processes share one copy of the weights
+through the page cache instead of each reading them into its heap (~75 MB less per worker,
+same speed; measured with bench/api.py's RSS figures).
 """
 
 from __future__ import annotations
@@ -56,5 +60,22 @@ def export_onnx(encoder: Encoder, target: Path) -> Path:
         torch.onnx.export(LastHidden(transformer), tuple(sample[n] for n in names), str(partial),
                           input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
                           opset_version=17, dynamo=False)
-    os.replace(partial, target)
+    _weights_beside(partial, target)
     return target
+
+
+def _weights_beside(single: Path, target: Path) -> None:
+    """Rewrite the single-file model `single` as `target` plus `target.data` (the weights as
+    external data, which onnxruntime memory-maps); the graph is renamed into place last."""
+    import onnx
+
+    staging = single.with_suffix(".dir")
+    staging.mkdir(exist_ok=True)
+    data = f"{target.name}.data"  # the graph names it relative to its own folder
+    onnx.save_model(onnx.load(str(single)), str(staging / target.name), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location=data, size_threshold=1024)
+    os.chmod(staging / data, 0o644)  # onnx writes it owner-only; serve may run as another user
+    os.replace(staging / data, target.with_name(data))
+    os.replace(staging / target.name, target)
+    staging.rmdir()
+    single.unlink()

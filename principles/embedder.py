@@ -30,6 +30,10 @@ class QueryEncoder(Protocol):
 
     def encode_query(self, text: str) -> Vectors: ...
 
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        """A few short queries in one model call (serve's batches of concurrent searches)."""
+        ...
+
     def encode(self, texts: list[str]) -> Vectors: ...
 
 
@@ -89,6 +93,9 @@ class Encoder:
             out = model.forward(features)["sentence_embedding"]
             out = torch.nn.functional.normalize(out, dim=1)
         return np.asarray(out[0].numpy(), dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        return self.encode(texts)
 
     def encode(self, texts: list[str], *, progress: Any = None) -> Vectors:
         if not texts:

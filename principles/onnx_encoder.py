@@ -52,6 +52,11 @@ class OnnxEncoder:
         vector: Vectors = self._run([text])[0]
         return vector
 
+    def encode_queries(self, texts: list[str]) -> Vectors:
+        """Concurrent searches' queries in one call (serve batches them): short texts, so the
+        arena is kept warm, as for one query."""
+        return self._run(texts)
+
     def encode(self, texts: list[str]) -> Vectors:
         """Many texts (a draft's passages): the arena memory a large batch took is given back
         after it, so a server checking 5k-word drafts stays at its resting size (without

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from principles.npz import load_arrays
+
 FILE = "related.npz"
 FLOATS = ("score", "graph", "dense", "coverage", "passage")
 
@@ -54,10 +56,11 @@ class RelatedColumns:
 
     @classmethod
     def load(cls, path: Path) -> RelatedColumns:
-        with np.load(path) as data:
-            return cls(data["page_ids"].tolist(), data["term_keys"].tolist(), data["offsets"],
-                       data["target"], data["pair"].reshape(-1, 2), data["shared"],
-                       data["shared_offsets"], {name: data[name] for name in FLOATS})
+        """Memory-mapped (principles/npz.py): the worker processes share one copy."""
+        data = load_arrays(path)
+        return cls(data["page_ids"].tolist(), data["term_keys"].tolist(), data["offsets"],
+                   data["target"], data["pair"].reshape(-1, 2), data["shared"],
+                   data["shared_offsets"], {name: data[name] for name in FLOATS})
 
     def rows(self, i: int) -> list[dict[str, Any]]:
         out = []

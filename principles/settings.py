@@ -6,6 +6,7 @@ environment at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -131,6 +140,20 @@ class Settings(BaseSettings):
         "their own model thread; more get 503 with Retry-After at once.")
     retry_after: int = Field(
         2, ge=1, le=3600, description="Retry-After seconds sent with an overload 503.")
+    # [workers] serving near the hardware limit (issue 14)
+    workers: int = Field(
+        default_factory=cores, ge=1, le=64, description="Worker processes `serve` runs (default: "
+        "the core count). Each opens the index read-only and swaps builds itself; SIGHUP to the "
+        "server reaches every worker.")
+    http_server: Literal["granian", "uvicorn"] = Field(
+        "granian", description="The HTTP server `serve` runs the app under: granian (Rust HTTP, "
+        "chosen by bench/api.py) or uvicorn with uvloop and httptools.")
+    query_cache: int = Field(
+        4096, ge=0, le=1_000_000, description="Query vectors kept per worker process, by "
+        "normalised query (LRU; 0 = none).")
+    answer_cache: int = Field(
+        4096, ge=0, le=1_000_000, description="Related answers kept per build and worker process "
+        "as JSON bytes (LRU; 0 = none); a swap starts the new build with an empty cache.")
     drain_timeout: float = Field(
         60.0, ge=0, le=3600, description="Seconds an old build stays open after a swap for the "
         "requests still running on it; then it is closed anyway.")

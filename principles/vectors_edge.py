@@ -20,7 +20,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +46,7 @@ from qdrant_edge import (
     Query,
     QueryBatchRequest,
     QueryRequest,
+    ScrollRequest,
     SearchParams,
     UpdateOperation,
 )
@@ -57,6 +60,13 @@ INDEX_THRESHOLD_KB = 10_000
 exactly: Qdrant's own default. Exact search costs ~0.07 ms per 1,000 vectors here (1.69 ms
 over 24k, bench/hnsw.py), so below the threshold it is no slower than HNSW's ~0.4 ms."""
 
+
+EXACT_MAX = 6_600
+"""Collections up to this many points (those below the indexing threshold, which qdrant-edge
+scans exactly anyway) are searched from a matrix held in memory (`_Exact`): the same exact
+answer, ~5x faster here, mostly because each hit of a shard query builds a Python UUID for its
+id (~2 us each, 150 per search) while the matrix keeps the ids as strings. At most ~10 MB per
+collection per process."""
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
@@ -110,6 +120,73 @@ def _filter(where: Where | None) -> Filter | None:
     return Filter(must=must)
 
 
+class _Exact:
+    """A small collection as a matrix: exact cosine search by one matrix product, filters as
+    boolean masks over the payload values (qdrant's semantics: a list field matches when any
+    item does; a list condition when any value does), stored values compared as stored."""
+
+    def __init__(self, shard: EdgeShard) -> None:
+        records, _ = shard.scroll(ScrollRequest(limit=EXACT_MAX + 1, with_payload=True,
+                                                with_vector=True))
+        self.keys = [str(r.id) for r in records]
+        self.payloads = [dict(r.payload or {}) for r in records]
+        matrix = np.array([r.vector for r in records], dtype=np.float32).reshape(len(records), -1)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self.matrix = matrix / np.clip(norms, 1e-12, None)
+        self._values: dict[str, dict[Any, np.ndarray[Any, Any]]] = {}
+        self._masks: OrderedDict[tuple[Any, ...], np.ndarray[Any, Any]] = OrderedDict()
+
+    def _where_values(self, field: str) -> dict[Any, np.ndarray[Any, Any]]:
+        index = self._values.get(field)
+        if index is None:
+            index = {}
+            for i, payload in enumerate(self.payloads):
+                value = payload.get(field)
+                for item in value if isinstance(value, list) else [value]:
+                    if item is not None:
+                        index.setdefault(item, np.zeros(len(self.keys), dtype=bool))[i] = True
+            self._values[field] = index
+        return index
+
+    def mask(self, where: Where) -> np.ndarray[Any, Any] | None:
+        if not where:
+            return None
+        key = tuple((f, tuple(v) if isinstance(v, (list, tuple, set)) else v) for f, v in where)
+        found = self._masks.get(key)
+        if found is None:
+            found = np.ones(len(self.keys), dtype=bool)
+            nothing = np.zeros(len(self.keys), dtype=bool)
+            for field, value in where:
+                index = self._where_values(field)
+                wanted = value if isinstance(value, (list, tuple, set)) else [value]
+                found &= np.logical_or.reduce([index.get(_encode(v), nothing) for v in wanted]
+                                              or [nothing])
+            self._masks[key] = found
+            if len(self._masks) > 256:
+                self._masks.popitem(last=False)
+        return found
+
+    def search(self, vector: Vectors, limit: int, where: Where | None,
+               fields: Sequence[str] | None) -> list[Hit]:
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        scores = self.matrix @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        mask = self.mask(where or ())
+        candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(scores))
+        k = min(limit, len(candidates))
+        if k <= 0:
+            return []
+        chosen = scores[candidates]
+        top = np.argpartition(-chosen, k - 1)[:k]
+        top = top[np.argsort(-chosen[top], kind="stable")]
+        hits = []
+        for i in candidates[top].tolist():
+            payload = self.payloads[i]
+            shown = {} if fields is not None and not fields else (
+                payload if fields is None else {f: payload[f] for f in fields if f in payload})
+            hits.append(Hit(float(scores[i]), _decode(shown) if shown else {}, self.keys[i]))
+        return hits
+
+
 class EdgeStore:
     """VectorStore over a folder of qdrant-edge shards, one per collection."""
 
@@ -118,6 +195,18 @@ class EdgeStore:
         self.tuning = tuning
         self.params = SearchParams(hnsw_ef=tuning.ef)
         self.shards: dict[str, EdgeShard] = {}
+        self._exact: dict[str, _Exact | None] = {}  # None: too big, the shard searches
+        self._exact_lock = threading.Lock()
+
+    def _small(self, collection: str) -> _Exact | None:
+        """The collection as a matrix when it is small enough (built on first use)."""
+        if collection not in self._exact:
+            with self._exact_lock:
+                if collection not in self._exact:
+                    shard = self._shard(collection)
+                    small = int(shard.count(CountRequest(exact=True))) <= EXACT_MAX
+                    self._exact[collection] = _Exact(shard) if small else None
+        return self._exact[collection]
 
     def _shard(self, collection: str) -> EdgeShard:
         if collection not in self.shards:
@@ -144,6 +233,7 @@ class EdgeStore:
 
     def upsert(self, collection: str, keys: Sequence[str], vectors: Vectors,
                payloads: Sequence[dict[str, Any]], batch: int = 512) -> None:
+        self._exact.pop(collection, None)
         shard = self._shard(collection)
         for start in range(0, len(keys), batch):
             end = start + batch
@@ -156,6 +246,9 @@ class EdgeStore:
 
     def search(self, collection: str, vector: Vectors, limit: int,
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
+        small = self._small(collection)
+        if small is not None:
+            return small.search(vector, limit, where, fields)
         points = self._shard(collection).query(QueryRequest(
             limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()),
             filter=_filter(where), with_payload=with_payload(fields), params=self.params))
@@ -181,12 +274,14 @@ class EdgeStore:
             self._shard(collection).optimize()
 
     def delete_pages(self, collection: str, page_ids: Sequence[str]) -> None:
+        self._exact.pop(collection, None)
         if page_ids:
             condition = FieldCondition(key="page_id", match=MatchAny(list(page_ids)))
             self._shard(collection).update(
                 UpdateOperation.delete_points_by_filter(Filter(must=[condition])))
 
     def drop(self, collection: str) -> None:
+        self._exact.pop(collection, None)
         shard = self.shards.pop(collection, None)
         if shard is not None:
             shard.close()
@@ -196,6 +291,7 @@ class EdgeStore:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
 
     def close(self) -> None:
+        self._exact.clear()
         shards, self.shards = list(self.shards.values()), {}
         with _os_errors():
             for shard in shards:

@@ -111,17 +111,14 @@ def serve(
     index: Annotated[Path | None, typer.Option(help="Index folder [PRINCIPLES_INDEX_DIR]")] = None,
     host: Annotated[str | None, typer.Option(help="Bind address [PRINCIPLES_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="Port [PRINCIPLES_PORT]")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Worker processes [PRINCIPLES_WORKERS; default: the core count]")] = None,
 ) -> None:
-    """Serve the API over an existing index; a newly ingested build goes live without a
-    restart (polled, or at once on SIGHUP)."""
-    import uvicorn
+    """Serve the API over an existing index with N worker processes; a newly ingested build
+    goes live in every worker without a restart (polled, or at once on SIGHUP)."""
+    from service.server import serve as run_server
 
-    from service.live import live_app
-
-    settings = _settings(index_dir=index, host=host, port=port)
-    application = live_app(settings)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info",
-                loop="uvloop", http="httptools")
+    run_server(_settings(index_dir=index, host=host, port=port, workers=workers))
 
 
 @app.command()

@@ -11,6 +11,10 @@ work nobody was waiting for any more (issue 14). Now each kind of model work has
 - a job whose client disconnected while it waited is skipped when its turn comes (a job
   already running finishes; its slot is freed when the thread is done with it).
 
+Query encodes do not go through `run` one by one: service/query_vectors.py admits each search
+that needs a vector (`acquire`, the same bound) and encodes the queries waiting together in one
+model call on this lane's thread (`submit`).
+
 The lanes belong to the process, not to a build: a hot swap keeps the bounds and the threads.
 """
 
@@ -46,7 +50,7 @@ class ClientGone(Unavailable):
     kind, title = "client-gone", "Client went away"
 
 
-async def _disconnected(receive: Receive) -> None:
+async def disconnected(receive: Receive) -> None:
     """Return once the client has gone (request body messages are skipped)."""
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -71,6 +75,19 @@ class Lane:
             raise Overloaded(f"{self.admitted} {self.kind} requests are already waiting or running "
                              f"(the limit); retry in {self.retry_after} s", self.retry_after)
 
+    def acquire(self) -> None:
+        """Take one admission slot (Overloaded at once when none is free) for a caller that
+        waits for work done elsewhere on this lane (a batch of query encodes); `release` it."""
+        self.check()
+        self.admitted += 1
+
+    def release(self) -> None:
+        self.admitted -= 1
+
+    def submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """Run `work` on this lane's thread, not admission-checked (callers admit per request)."""
+        return asyncio.get_running_loop().run_in_executor(self._thread, work)
+
     def call(self, work: Callable[[], T]) -> T:
         """Run `work` on this lane's thread and wait (start-up only: not admission-checked)."""
         return self._thread.submit(work).result()
@@ -92,7 +109,7 @@ class Lane:
         future.add_done_callback(self._finished)
         if receive is None:
             return await future
-        watcher = asyncio.create_task(_disconnected(receive))
+        watcher = asyncio.create_task(disconnected(receive))
         try:
             pending: set[asyncio.Future[Any]] = {future, watcher}
             await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)

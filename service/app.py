@@ -23,6 +23,7 @@ from service.hardening import harden
 from service.index import IndexView, open_index
 from service.mcp import http as mcp
 from service.openapi import add_problem_responses
+from service.query_vectors import QueryVectors
 from service.services import Services, open_services
 
 FEATURES: tuple[Callable[[Services], Feature], ...] = (
@@ -35,13 +36,14 @@ function (service/feature.py) and one line here."""
 
 def create_app(settings: Settings, *, index: IndexView | None = None,
                encoder: QueryEncoder | None = None, lanes: ModelLanes | None = None,
-               warm: bool = True) -> Litestar:
+               vectors: QueryVectors | None = None, warm: bool = True) -> Litestar:
     """Open the index (raising IndexProblem with the fixing command if it is unusable), load
     the model (unless `warm` is off: an encoder already loaded) and build the app. Everything
-    is opened once here and shared read-only."""
+    is opened once here and shared read-only. A live server passes the process's `lanes` and
+    query `vectors` (they outlive a build)."""
     view = index or open_index(settings)
-    services = open_services(settings, view, encoder or query_encoder(settings, view), lanes,
-                             warm=warm)
+    model = vectors.encoder if vectors else encoder or query_encoder(settings, view)
+    services = open_services(settings, view, model, lanes, vectors, warm=warm)
     features = [make(services) for make in FEATURES]
 
     @asynccontextmanager

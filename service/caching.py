@@ -50,6 +50,15 @@ def caching_middleware(version: str, max_age: int) -> Callable[[ASGIApp], ASGIAp
     only a 200 (a current representation exists) becomes 304 (If-None-Match) or 412 (a
     failed If-Match); a 404 stays a 404 whatever the client sends, `*` included."""
     cache_control = f"public, max-age={max_age}".encode()
+    etags: dict[bytes, bytes] = {}  # Accept -> ETag; a client picks the keys: bounded
+
+    def etag_of(accept: bytes) -> bytes:
+        etag = etags.get(accept)
+        if etag is None:
+            if len(etags) >= 256:
+                etags.clear()
+            etag = etags[accept] = etag_for(version, accept.decode("latin-1")).encode()
+        return etag
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,10 +66,15 @@ def caching_middleware(version: str, max_age: int) -> Callable[[ASGIApp], ASGIAp
                     or not scope["path"].startswith(CACHED_PREFIXES)):
                 await app(scope, receive, send)
                 return
-            headers = dict(scope["headers"])
-            etag = etag_for(version, headers.get(b"accept", b"").decode("latin-1")).encode()
-            if_match = headers.get(b"if-match")
-            if_none_match = headers.get(b"if-none-match")
+            accept, if_match, if_none_match = b"", None, None
+            for name, value in scope["headers"]:  # the last of a repeated header wins, as before
+                if name == b"accept":
+                    accept = value
+                elif name == b"if-match":
+                    if_match = value
+                elif name == b"if-none-match":
+                    if_none_match = value
+            etag = etag_of(accept)
             swallow = False
 
             async def send_conditionally(message: Message) -> None:

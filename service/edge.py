@@ -73,13 +73,23 @@ async def _problem(send: Send, status: int, slug: str, title: str, detail: str) 
 
 
 def edge(app: ASGIApp, allowed_hosts: Sequence[str]) -> ASGIApp:
+    verdicts: dict[str, bool] = {}  # Host header -> allowed; a client picks the keys: bounded
+
+    def allowed(host: str) -> bool:
+        verdict = verdicts.get(host)
+        if verdict is None:
+            if len(verdicts) >= 256:
+                verdicts.clear()
+            verdict = verdicts[host] = host_allowed(host, allowed_hosts)
+        return verdict
+
     async def handler(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         hosts = [v for k, v in scope["headers"] if k == b"host"]
         host = hosts[0].decode("latin-1") if len(hosts) == 1 else ""
-        if not host_allowed(host, allowed_hosts):
+        if not allowed(host):
             shown = json.dumps(host[:100]) if len(hosts) == 1 else f"{len(hosts)} Host headers"
             await _problem(send, 400, "invalid-host", "Invalid Host header",
                            f"the Host header {shown} is malformed or not served here; allowed: "

@@ -107,9 +107,9 @@ class IndexView:
         return page if page is not None and self.visible(page) else None
 
 
-def open_index(settings: Settings, build: Path | None = None) -> IndexView:
-    """Open `build` (default: the current one) or raise IndexProblem naming the command
-    that fixes it."""
+def check_index(settings: Settings, build: Path | None = None) -> tuple[Path, Manifest]:
+    """The build `open_index` would open (default: the current one) and its manifest, checked
+    against Settings without loading it; raises IndexProblem naming the fixing command."""
     index = settings.index_dir
     hint = INGEST_HINT.format(index=index)
     build = build or IndexLayout(index).current_build()
@@ -129,7 +129,15 @@ def open_index(settings: Settings, build: Path | None = None) -> IndexView:
         raise IndexProblem(
             f"index {build} holds {manifest.dimension}-dimensional vectors but model "
             f"{settings.model!r} makes {dimension}; {hint} --force")
+    return build, manifest
+
+
+def open_index(settings: Settings, build: Path | None = None) -> IndexView:
+    """Open `build` (default: the current one) or raise IndexProblem naming the command
+    that fixes it."""
+    build, manifest = check_index(settings, build)
     try:
         return IndexView(build, manifest, settings)
     except (OSError, ValueError, KeyError) as exc:
+        hint = INGEST_HINT.format(index=settings.index_dir)
         raise IndexProblem(f"index {build} is damaged ({exc}); {hint} --force") from exc

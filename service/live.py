@@ -202,14 +202,15 @@ class LiveApp:
         self.draining.discard(old)
 
 
-def live_app(settings: Settings) -> LiveApp:
+def live_app(settings: Settings, make_app: Callable[..., Litestar] | None = None) -> LiveApp:
     """The served app: the current build now (IndexProblem if unusable), later ones as they
-    are published. The query encoder and the model lanes (admission bounds and threads) are
-    the process's, shared by every build's app."""
+    are published. The query encoder, its vector cache and batching, and the model lanes
+    (admission bounds and threads) are the process's, shared by every build's app.
+    `make_app` builds one build's app (default `create_app`; the bench adds a route)."""
     from principles.errors import IndexProblem
     from service.admission import ModelLanes
     from service.app import create_app
-    from service.engines import query_encoder
+    from service.engines import query_encoder, query_vectors
     from service.index import open_index
 
     first = IndexLayout(settings.index_dir).current_build()
@@ -218,16 +219,16 @@ def live_app(settings: Settings) -> LiveApp:
         raise IndexProblem(f"no index at {settings.index_dir}")
     model: dict[str, Any] = {}
     lanes = ModelLanes(settings)
+    make = make_app or create_app
 
     def factory(build: Path) -> Litestar:
         view = open_index(settings, build)
-        first_build = "encoder" not in model
+        first_build = "vectors" not in model
         if first_build:
-            model["encoder"] = query_encoder(settings, view)
+            model["vectors"] = query_vectors(settings, query_encoder(settings, view), lanes)
         # Only the first build loads the model; a later one must not queue a warm-up encode
         # behind the searches of a loaded server (it delayed swaps under load by ~1 s).
-        return create_app(settings, index=view, encoder=model["encoder"], lanes=lanes,
-                          warm=first_build)
+        return make(settings, index=view, lanes=lanes, vectors=model["vectors"], warm=first_build)
 
     try:
         return LiveApp(settings, factory, first, on_shutdown=lanes.close)

@@ -38,13 +38,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(index_dir: Path, **env: str) -> Iterator[str]:
+def serve_process(index_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`principles serve` as a real process on 127.0.0.1 (extra PRINCIPLES_* settings in
-    `env`); yields its base URL once /health answers, stops it afterwards."""
+    `env`; one worker process unless PRINCIPLES_WORKERS says otherwise); yields its base URL
+    and the process once /health answers, stops it (SIGTERM) afterwards."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "principles_graph", "serve", "--index",
                              str(index_dir), "--port", str(port)],
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "PRINCIPLES_WORKERS": "1", **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -57,10 +58,17 @@ def running_server(index_dir: Path, **env: str) -> Iterator[str]:
                 time.sleep(0.3)
         else:
             pytest.fail("principles serve did not start")
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)
+
+
+@contextmanager
+def running_server(index_dir: Path, **env: str) -> Iterator[str]:
+    """`serve_process`, yielding the base URL only."""
+    with serve_process(index_dir, **env) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -207,7 +207,7 @@ def test_internal_error_is_problem_without_trace(corpus_settings: Settings, enco
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(SearchEngine, "search", boom)
+    monkeypatch.setattr(SearchEngine, "find", boom)  # what the server calls
     with TestClient(create_app(corpus_settings, encoder=encoder)) as client:
         response = client.get("/v1/search", params={"q": "flow"})
     assert response.status_code == 500

@@ -20,7 +20,11 @@ from tests.conftest import CORPUS
 
 def test_onnx_matches_torch(corpus_ingest: IngestResult, corpus_settings: Settings, encoder: Encoder) -> None:
     assert corpus_ingest.manifest is not None and corpus_ingest.manifest.query_encoder
-    onnx = OnnxEncoder(corpus_settings.index_dir / corpus_ingest.manifest.query_encoder, "all-MiniLM-L6-v2")
+    model_file = corpus_settings.index_dir / corpus_ingest.manifest.query_encoder
+    # the weights beside the graph, memory-mapped by onnxruntime (shared by serve's workers)
+    assert model_file.with_name(model_file.name + ".data").stat().st_size > 80_000_000
+    assert model_file.stat().st_size < 1_000_000
+    onnx = OnnxEncoder(model_file, "all-MiniLM-L6-v2")
     texts = ["wip limits", "Why should a team finish work before it starts new work?",
              (CORPUS / "tags" / "flow" / "_index.md").read_text("utf-8"),  # > 256 word-pieces
              "Ünïcödé, emoji 🎯 and punctuation!?"]

@@ -101,3 +101,36 @@ def test_nearest_answers_as_one_search_per_vector(tmp_path: Path, engine: str) -
     filtered = store.nearest("pages", queries[:3], 5, [("type", "none")])
     assert filtered == [[], [], []]
     store.close()
+
+
+def test_small_collection_searched_from_memory_answers_as_the_shard(tmp_path: Path) -> None:
+    """Below EXACT_MAX the store answers from a matrix in memory (no UUID built per hit):
+    the same points, order and scores as the shard's own exact scan, filters included."""
+    store = open_edge(tmp_path)
+    vectors, keys = _clustered(800, 3), [f"p/{i}" for i in range(800)]
+    store.create("passages", DIM)
+    payloads = [{"page_id": f"page/{i // 4}", "type": ["article", "tag", "video"][i % 3],
+                 "terms": [f"tags/t{i % 5}", f"categories/c{i % 7}"] if i % 11 else [],
+                 "draft": i % 10 == 0, "passage": i % 4} for i in range(800)]
+    store.upsert("passages", keys, vectors, payloads)
+    store.finish("passages")
+    wheres: list[list[tuple[str, object]]] = [
+        [], [("draft", False)], [("draft", False), ("type", "tag")],
+        [("terms", "tags/t2"), ("terms", "categories/c3")], [("type", ["video", "tag"])],
+        [("type", "nothing")]]
+    for query in _clustered(20, 4):
+        for where in wheres:
+            for fields in [(), None, ("page_id", "draft")]:
+                fast = store.search("passages", query, 25, where, fields=fields)
+                store._exact["passages"] = None  # the shard's own query, for comparison
+                slow = store.search("passages", query, 25, where, fields=fields)
+                del store._exact["passages"]
+                assert [h.key for h in fast] == [h.key for h in slow]
+                assert np.allclose([h.score for h in fast], [h.score for h in slow], atol=1e-5)
+                assert [h.payload for h in fast] == [h.payload for h in slow]
+    store.search("passages", _clustered(1, 5)[0], 5, fields=())
+    assert store._exact["passages"] is not None  # the matrix answers
+    store.upsert("passages", ["p/new"], _clustered(1, 9), [payloads[0]])  # a write drops it
+    assert "passages" not in store._exact
+    assert store.search("passages", _clustered(1, 9)[0], 1, fields=())[0].key == point_id("p/new")
+    store.close()

@@ -62,13 +62,15 @@ class PagesController(Controller):
                      "graph (same as the `neighbours` operation).",
          responses={200: ResponseSpec(data_container=PageDetail, description="The page")})
     async def get_page(
-        self, request: Request[Any, Any, Any], index: NamedDependency[IndexView],
-        navigation: NamedDependency[Navigation],
+        self, request: Request[Any, Any, Any], navigation: NamedDependency[Navigation],
         ref: str = Parameter(description="Page id (tags/customer-focus), url or alias"),
         depth: Annotated[int, Parameter(description="Only for /neighbours")] = 1,
     ) -> Response[Any]:
         if ref.endswith(NEIGHBOURS_SUFFIX):
             return Response(neighbours(navigation, ref[: -len(NEIGHBOURS_SUFFIX)], depth))
+        # One dependency per handler: Litestar resolves two or more in a task group, which
+        # cost more than the lookup itself (the index is the navigation's).
+        index = navigation.index
         page = require_page(index, ref)
         # Never the request's Host: a forged Host would be reflected into the page's url.
         base = request.app.state.get("site_base_url", "")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
+from litestar.serialization import encode_json
+from litestar.types import ASGIApp
 
 from principles import editorial
 from principles.contract import PageRecord
 from principles.page_types import HUB_TYPES
+from service.answers import OK, AnswerCache, JsonAnswer
 from service.controllers.pages import require_page
-from service.feature import Feature
+from service.feature import Feature, provide
 from service.guards import check_page_type
 from service.index import IndexView
 from service.models import PassageEvidence, PassagePair, Reasons, RelatedResponse, RelatedResult, TermRef
@@ -56,17 +61,34 @@ def _term(index: IndexView, key: str) -> TermRef:
      description="Passage coverage both ways, page similarity and shared concepts, categories "
                  "and tags weighted by rarity. Each result says why (`reasons`). Content pages "
                  "only by default, as the site's widget lists them; `hubs=true` adds tag, "
-                 "category, concept and section pages.")
+                 "category, concept and section pages.",
+     responses={200: ResponseSpec(data_container=RelatedResponse, description=OK)})
 async def related(
-    index: NamedDependency[IndexView],
+    related_answers: NamedDependency[RelatedAnswers],
     page: Annotated[str, Parameter(description="Page id, url or alias")],
     limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 5,
     type: Annotated[str | None, Parameter(description="Only pages of this type (one of the "
                                           "index's page types, e.g. article, tag; 422 otherwise)")] = None,
     hubs: Annotated[bool, Parameter(description="Also list tag, category, concept and section "
                                                 "pages (hubs of a term)")] = False,
-) -> RelatedResponse:
-    return related_pages(index, page, limit, type, hubs)
+) -> ASGIApp:
+    # The RelatedResponse, serialised once per build and parameters and sent as it is.
+    return JsonAnswer(related_answers.answer(page, limit, type, hubs))
+
+
+@dataclass(frozen=True)
+class RelatedAnswers:
+    """The handler's one dependency (Litestar resolves two or more in a task group per
+    request, which cost more than the answer): the build and its answers as JSON bytes
+    (service/answers.py), kept because the widget asks for the same pages over and over and
+    building an answer cost several times the rest of the request."""
+
+    index: IndexView
+    cache: AnswerCache
+
+    def answer(self, page: str, limit: int, type: str | None, hubs: bool) -> bytes:
+        return self.cache.get((page, limit, type, hubs), lambda: encode_json(
+            related_pages(self.index, page, limit, type, hubs)))
 
 
 def related_pages(index: IndexView, page: str, limit: int, type: str | None,
@@ -92,4 +114,5 @@ def related_pages(index: IndexView, page: str, limit: int, type: str | None,
 
 
 def feature(services: Services) -> Feature:
-    return Feature([related])
+    answers = RelatedAnswers(services.index, services.related_answers)
+    return Feature([related], {"related_answers": provide(answers)})

@@ -10,6 +10,7 @@ from litestar.params import FromQuery, Parameter
 from litestar.types import Receive
 
 from principles.errors import InvalidParameter
+from principles.sparse import stems
 from service.feature import Feature
 from service.guards import check_page_type
 from service.index import IndexView
@@ -30,7 +31,6 @@ MAX_LIMIT = 50
                  "`<mark>` (HTML-escaped).")
 async def search(
     request: Request[Any, Any, Any],
-    index: NamedDependency[IndexView],
     engine: NamedDependency[SearchEngine],
     q: Annotated[str, Parameter(description="Query text", examples=[])] = "",
     limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = 10,
@@ -39,34 +39,32 @@ async def search(
     category: Annotated[list[str] | None, Parameter(description="Category slug(s))")] = None,
     mode: FromQuery[Mode] = "hybrid",
 ) -> SearchResponse:
-    return await run_search(index, engine, q, limit, Filters(
+    # One dependency (the engine has the index): Litestar resolves two in a task group per request.
+    return await run_search(engine.index, engine, q, limit, Filters(
         type=type, tags=tuple(tag or ()), categories=tuple(category or ())), mode,
         receive=request.receive)
 
 
 async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int, filters: Filters,
                      mode: Mode, receive: Receive | None = None) -> SearchResponse:
-    """The search answer; also the MCP `search` tool's. Admitted through the search lane
-    (503 with Retry-After when it is full; dropped if the client behind `receive` left)."""
+    """The search answer; also the MCP `search` tool's. A query vector not in the process's
+    cache is encoded with the queries waiting at the same time, admitted through the search
+    lane (503 with Retry-After when it is full; dropped if the client behind `receive` left)."""
     query = q.strip()
     if not query:
         raise InvalidParameter("q is empty: pass the text to search for, e.g. ?q=limit+work+in+progress")
     if len(query) > MAX_QUERY:
         raise InvalidParameter(f"q is {len(query)} characters; the limit is {MAX_QUERY}")
     check_page_type(filters.type, index.page_types)
-
-    def answer() -> SearchResponse:
-        results = []
-        for hit in engine.search(query, filters, mode, limit):
-            page = index.pages[hit.page_id]
-            results.append(SearchResult(
-                id=page["id"], title=page["title"], url=page["url"], type=page["type"],
-                score=round(hit.score, 6), snippet=engine.snippet(page, hit.passage, query),
-                ranks=hit.ranks))
-        return SearchResponse(query=query, mode=mode, results=results)
-
-    # One hop to the model thread for the whole answer: each extra hop costs a wake-up.
-    return await engine.on_model_thread(answer, receive)
+    results = []
+    query_stems = stems(query)
+    for hit in await engine.find(query, filters, mode, limit, receive):
+        page = index.pages[hit.page_id]
+        results.append(SearchResult(
+            id=page["id"], title=page["title"], url=page["url"], type=page["type"],
+            score=round(hit.score, 6), snippet=engine.snippet(page, hit.passage, query_stems),
+            ranks=hit.ranks))
+    return SearchResponse(query=query, mode=mode, results=results)
 
 
 def feature(services: Services) -> Feature:
