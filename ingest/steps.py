@@ -94,6 +94,12 @@ def parse(build: Build) -> Counts:
     settings = build.settings
     build.pages = load_pages(build.files, build.report, max_file_bytes=settings.max_file_bytes,
                              max_aliases=settings.max_aliases)
+    if not build.pages:  # an empty index would serve nothing: keep the current build instead
+        problems = [f.line() for f in build.report.sorted()][:3]
+        raise IngestError(
+            f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} page "
+            f"file(s) found, none readable); the current index is unchanged. Add Markdown pages "
+            "(.md, .markdown, .txt) or fix the files: " + ("; ".join(problems) or "no page files"))
     build.terms = resolve_terms(build.pages, build.report)
     build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
     build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)

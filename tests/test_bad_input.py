@@ -134,3 +134,18 @@ def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
                                       "--index", str(tmp_path / "idx")])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_a_corpus_without_pages_is_refused_and_the_index_kept(tiny_corpus: Path, tmp_path: Path,
+                                                              encoder: Encoder) -> None:
+    """No readable page: a clear one-line error, exit 2, and the current build stays."""
+    index = tmp_path / "index"
+    first = ingest(Settings(corpus_dir=tiny_corpus, index_dir=index), encoder=encoder)
+    empty = tmp_path / "empty"
+    (empty / "notes").mkdir(parents=True)
+    (empty / "notes" / "image.png").write_bytes(b"\x89PNG")
+    result = CliRunner().invoke(app, ["ingest", "--corpus", str(empty), "--index", str(index)])
+    assert result.exit_code == 2, result.output
+    assert "has no page to index" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert first.build is not None and (index / "current").resolve() == first.build.resolve()
