@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from principles.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -19,6 +25,23 @@ SITE = ROOT.parent / "shared" / "corpora" / "nkdagility"
 SEEDS = ROOT.parent / "shared" / "seeds"
 KINDS = ("keyword", "paraphrase", "conceptual", "draft")
 RELATED_FILE = "data.index.related.json"
+
+
+@contextmanager
+def site_build(index: Path | None) -> Iterator[tuple[Settings, Path]]:
+    """Settings over the site corpus and the current build of `index`; without one, the site
+    is ingested into a temporary folder that lasts as long as the block."""
+    from ingest.pipeline import ingest
+    from principles.index import IndexLayout
+    from principles.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(corpus_dir=SITE, index_dir=index or Path(tmp) / "site")
+        if index is None:
+            ingest(settings)
+        build = IndexLayout(settings.index_dir).current_build()
+        assert build is not None, f"no build in {settings.index_dir}"
+        yield settings, build
 
 
 def ndcg(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,10 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-QUERIES = ["why finish work before starting more", "limiting work in progress", "blameless retro",
-           "technical debt interest", "how to run a sprint review", "customer feedback loops",
-           "feature toggles", "small batches reduce risk", "psychological safety in teams",
-           "cost of delay prioritisation", "trunk based development", "value stream teams"]
+from bench.api import QUERIES, free_port  # noqa: E402
 
 
 def corpus_words() -> list[str]:
@@ -39,12 +35,6 @@ def corpus_words() -> list[str]:
     from ingest.report import Report
 
     return [w for page in load_pages(discover(ROOT / "corpus"), Report()) for w in page.body.split()]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:

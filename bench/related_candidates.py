@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,9 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.judged import SITE, agreement, site_related_lists  # noqa: E402
+from bench.judged import agreement, site_build, site_related_lists  # noqa: E402
 from bench.related_cv import load_build  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
 from ingest.related import (  # noqa: E402
     PAGE_NEIGHBOURS,
     PASSAGE_NEIGHBOURS,
@@ -38,10 +36,9 @@ from ingest.related import (  # noqa: E402
     VectorIndex,
     compute_related,
 )
-from principles.index import IndexLayout, Manifest  # noqa: E402
+from principles.index import Manifest  # noqa: E402
 from principles.page_types import HUB_TYPES  # noqa: E402
 from principles.related_store import RelatedColumns  # noqa: E402
-from principles.settings import Settings  # noqa: E402
 from principles.stores import open_store, tuning_of  # noqa: E402
 
 SETTINGS = [(40, 0, 0), (80, 0, 0), (0, 40, 0), (0, 80, 0), (0, 0, 25), (40, 40, 25), (60, 60, 25),
@@ -53,12 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", type=Path, help="an index of the site corpus")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(corpus_dir=SITE, index_dir=args.index or Path(tmp) / "site")
-        if args.index is None:
-            ingest(settings)
-        build = IndexLayout(settings.index_dir).current_build()
-        assert build is not None
+    with site_build(args.index) as (settings, build):
         manifest = Manifest.load(build)
         pages, vectors = load_build(settings, build)
         ids = [p.id for p in pages]

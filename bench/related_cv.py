@@ -16,7 +16,6 @@ import argparse
 import itertools
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,15 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.judged import SITE, agreement, site_related_lists  # noqa: E402
+from bench.judged import agreement, site_build, site_related_lists  # noqa: E402
 from ingest.corpus import discover, load_pages  # noqa: E402
 from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key  # noqa: E402
 from ingest.pages import Page  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
 from ingest.related import WEIGHTS, PageVectors, _term_matrix, page_profiles, term_idf  # noqa: E402
 from ingest.report import Report  # noqa: E402
 from ingest.terms import resolve_terms  # noqa: E402
-from principles.index import IndexLayout  # noqa: E402
 from principles.page_types import HUB_TYPES  # noqa: E402
 from principles.settings import Settings  # noqa: E402
 
@@ -83,12 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", type=Path, help="an index of the site corpus")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(corpus_dir=SITE, index_dir=args.index or Path(tmp) / "site")
-        if args.index is None:
-            ingest(settings)
-        build = IndexLayout(settings.index_dir).current_build()
-        assert build is not None
+    with site_build(args.index) as (settings, build):
         ids, types, drafts, matrices = signals(settings, build)
     position = {pid: i for i, pid in enumerate(ids)}
     hidden = np.array([t in HUB_TYPES or d for t, d in zip(types, drafts, strict=True)])
