@@ -12,8 +12,9 @@ servers' own SIGHUP would restart the workers instead). SIGTERM / SIGINT stop th
 gracefully (each drains its requests and closes its builds) and then the parent.
 
 Two HTTP servers can run the app (`PRINCIPLES_HTTP_SERVER`): granian (HTTP in Rust, the
-default: bench/api.py measured ~2x the requests per second of uvicorn on a bare endpoint and
-~1.4x on the widget's /v1/related on this machine) and uvicorn with uvloop and httptools.
+default: bench/api.py measured 2x the requests per second of uvicorn on a bare endpoint and
+1.9x on the widget's /v1/related on this machine, README "Benchmarks") and uvicorn with uvloop
+and httptools.
 """
 
 from __future__ import annotations
