@@ -133,6 +133,10 @@ class LiveApp:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, self._wake.set)
+        # Look once now: a build published (and signalled) while this process was opening the
+        # first one must not wait for the next poll or signal (a worker ignores SIGHUP until
+        # here, service/server.py).
+        self._wake.set()
         self._watcher = asyncio.create_task(self._watch(), name="build-watcher")
         await send({"type": "lifespan.startup.complete"})
         message = await receive()

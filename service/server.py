@@ -12,8 +12,9 @@ servers' own SIGHUP would restart the workers instead). SIGTERM / SIGINT stop th
 gracefully (each drains its requests and closes its builds) and then the parent.
 
 Two HTTP servers can run the app (`PRINCIPLES_HTTP_SERVER`): granian (HTTP in Rust, the
-default: bench/api.py measured ~2x the requests per second of uvicorn on a bare endpoint and
-~1.4x on the widget's /v1/related on this machine) and uvicorn with uvloop and httptools.
+default: bench/api.py measured 2x the requests per second of uvicorn on a bare endpoint and
+1.9x on the widget's /v1/related on this machine, README "Benchmarks") and uvicorn with uvloop
+and httptools.
 """
 
 from __future__ import annotations
@@ -104,7 +105,17 @@ def _granian(settings: Settings, make_app: AppFactory) -> None:
         log_level=LogLevels.info, respawn_failed_workers=True,
         workers_kill_timeout=WORKER_STOP_TIMEOUT)
     # Workers are forked (granian's default on Linux): the loader runs in each of them.
-    server.serve(target_loader=partial(_worker_app, make_app, settings), wrap_loader=False)
+    server.serve(target_loader=partial(_forked_worker_app, make_app, settings), wrap_loader=False)
+
+
+def _forked_worker_app(make_app: AppFactory, settings: Settings) -> Any:
+    """A forked worker inherits the supervisor's SIGTERM handler, which does nothing useful in
+    it: a stop asked for while the worker loads would be lost (and the supervisor would wait
+    for it to time out). Until granian installs the worker's own handlers after loading, a
+    SIGTERM ends the worker at once (it serves nothing yet)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return _worker_app(make_app, settings)
 
 
 # uvicorn ---------------------------------------------------------------------------------------
