@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import gc
 import hashlib
 import secrets
 import shutil
@@ -58,8 +59,23 @@ def ingest(settings: Settings, *, encoder: Encoder | None = None, force: bool = 
         layout.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IngestError(f"cannot create index folder {layout.root}: {exc.strerror}") from exc
-    with _exclusive(layout.root):
+    with _exclusive(layout.root), _without_cyclic_gc():
         return _run(settings, layout, encoder, force, console)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """An ingest allocates millions of objects that live until it ends (pages, triples, pair
+    records); with the cyclic collector on, each full collection walks them all again, up to
+    half of a re-ingest at 10k pages (bench/scale.py). They form almost no cycles, so the
+    collector waits until the run is over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
