@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pyoxigraph
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
@@ -98,26 +95,22 @@ def add_page(graph: Graph, page: Page, terms: dict[str, Term]) -> None:
         graph.add((node, SDO.mainEntity, URIRef(term_iri(*page.taxonomy))))
 
 
-def build_graph(pages: list[Page], terms: dict[str, Term]) -> Graph:
+def nt_subject(iri: str) -> str:
+    """How an IRI subject starts its N-Triples lines (the IRIs of ontology/vocab.py are
+    percent-encoded, so nothing in them needs escaping)."""
+    return f"<{iri}>"
+
+
+def build_graph(pages: list[Page], terms: dict[str, Term], only: set[str] | None = None) -> Graph:
+    """The triples of every scheme, term and page; with `only`, of those subjects alone
+    (their IRIs in angle brackets, as N-Triples writes a subject)."""
     graph = new_graph()
-    add_schemes(graph)
+    if only is None or any(nt_subject(scheme_iri(kind)) in only for kind in TAXONOMY_KINDS):
+        add_schemes(graph)  # three subjects of fixed triples, built together
     for term in terms.values():
-        add_term(graph, term)
+        if only is None or nt_subject(term_iri(term.kind, term.slug)) in only:
+            add_term(graph, term)
     for page in pages:
-        add_page(graph, page, terms)
+        if only is None or nt_subject(page_iri(page.id)) in only:
+            add_page(graph, page, terms)
     return graph
-
-
-def write_rdf(graph: Graph, folder: Path) -> None:
-    """graph.nt (loads fast) and graph.ttl (for people: grouped by subject, sorted), the
-    Turtle written by pyoxigraph: ~10x faster than rdflib's Turtle serializer. Sorting the
-    N-Triples lines as text groups each subject's triples, which is all Turtle needs."""
-    nt = folder / "graph.nt"
-    graph.serialize(nt, format="nt", encoding="utf-8")
-    lines = sorted(set(nt.read_bytes().splitlines()))
-    nt.write_bytes(b"\n".join(line for line in lines if line) + b"\n")
-    prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces()
-                if prefix in ("pg", "schema", "dcterms", "skos", "rdf", "xsd")}
-    triples = (q.triple for q in pyoxigraph.parse(path=str(nt), format=pyoxigraph.RdfFormat.N_TRIPLES))
-    pyoxigraph.serialize(triples, str(folder / "graph.ttl"), format=pyoxigraph.RdfFormat.TURTLE,
-                         prefixes=prefixes)

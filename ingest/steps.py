@@ -13,24 +13,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
 from ingest.corpus import CorpusFile, load_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
-from ingest.network import build_network, write_network
+from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
-from ingest.rdf import build_graph, write_rdf
+from ingest.rdf import build_graph
+from ingest.rdf_files import write_graph_files
+from ingest.rdf_keys import keyed_subjects
+from ingest.rdf_parts import GraphParts, PreviousParts, assemble
 from ingest.related import Params, VectorIndex, compute_related
 from ingest.related import Previous as PreviousRelated
 from ingest.report import Report
 from ingest.terms import Term, resolve_terms
-from ingest.validation import validate_changed
+from ingest.validation import ShaclFindings, shacl_code, validate_changed
 from ingest.vectorize import Previous, VectorBuild, build_sparse, write_vectors
+from ontology.vocab import ONTOLOGY_VERSION
 from principles.contract import (
     NETWORK_FILE,
     AliasesRecord,
@@ -70,7 +73,8 @@ class Build:
     alias_table: dict[str, str] = field(default_factory=dict)
     conflicts: list[AliasConflict] = field(default_factory=list)
     editorial: Editorial | None = None
-    graph: Graph | None = None
+    graph: GraphParts | None = None
+    shacl: ShaclFindings | None = None
     hashes: dict[str, str] = field(default_factory=dict)
     staging: Path | None = None
     vectors: VectorBuild | None = None
@@ -112,11 +116,21 @@ def parse(build: Build) -> Counts:
 
 
 def rdf_and_shacl(build: Build) -> Counts:
-    """The RDF graph, SHACL-validated where pages changed since the previous build."""
-    build.graph = build_graph(build.pages, build.terms)
-    violations = validate_changed(build.graph, build.pages, build.hashes, build.previous_build,
-                                  build.previous, build.report)
-    return {"triples": len(build.graph), "shacl_violations": violations}
+    """The RDF graph, SHACL-validated; after a change only the subjects whose triples changed
+    are built and judged again, the others are kept from the previous build."""
+    old, old_findings, code = None, None, shacl_code()
+    if (build.previous_build is not None and build.previous is not None
+            and build.previous.ontology_version == ONTOLOGY_VERSION):
+        old = PreviousParts.open(build.previous_build)
+        old_findings = ShaclFindings.open(build.previous_build, code)
+    pages, terms = build.pages, build.terms
+    build.graph = assemble(keyed_subjects(pages, build.hashes, terms),
+                           old if old_findings is not None else None,
+                           lambda only: build_graph(pages, terms, only))
+    build.shacl = validate_changed(build.graph, old_findings, build.report, code)
+    build.graph.release()
+    return {"triples": build.graph.triples, "shacl_violations": build.shacl.count,
+            "rdf_subjects_built": sum(p.fresh for p in build.graph.parts)}
 
 
 def stage(build: Build) -> Counts:
@@ -178,10 +192,10 @@ def write_sparse(build: Build) -> Counts:
 
 def write_graphs(build: Build) -> Counts:
     """graph.nt/.ttl, the networkx graph, the related table and the editor's rules."""
-    assert build.graph is not None and build.editorial is not None
-    write_rdf(build.graph, build.folder)
-    write_network(build_network(build.pages, build.terms, build.related),
-                  build.folder / NETWORK_FILE)
+    assert build.graph is not None and build.shacl is not None and build.editorial is not None
+    write_graph_files(build.graph, build.folder)
+    build.shacl.save(build.folder)
+    write_network_json(build.pages, build.terms, build.related, build.folder / NETWORK_FILE)
     assert build.related is not None
     build.related.save(build.folder / RELATED_FILE)
     build.editorial.save(build.folder)
