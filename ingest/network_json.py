@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.network import EDGE_KIND, RELATED_EDGES, RELATED_MIN_SCORE
 from ingest.pages import Page
 from ingest.terms import Term
@@ -62,15 +64,23 @@ class _Multigraph:
             self.nodes[target] = {}
         self.out.setdefault(source, {}).setdefault(target, {})[key] = members
 
-    def node_link(self) -> str:
+    def parts(self) -> tuple[list[str], list[str]]:
+        """The JSON of each node and of each edge, in node_link_data's order."""
         names = {name: _quote(name) for name in self.nodes}
         nodes = [f"{{{_members(attrs)}\"id\":{names[name]}}}" for name, attrs in self.nodes.items()]
         edges = [f"{{{members}\"source\":{names[source]},\"target\":{names[target]},"
                  f"\"key\":{_quote(key)}}}"
                  for source in self.nodes for target, keyed in self.out.get(source, {}).items()
                  for key, members in keyed.items()]
-        return ('{"directed":true,"multigraph":true,"graph":{},"nodes":[' + ",".join(nodes)
-                + '],"edges":[' + ",".join(edges) + "]}")
+        return nodes, edges
+
+    def node_link(self) -> str:
+        return _document(*self.parts())
+
+
+def _document(nodes: list[str], edges: list[str]) -> str:
+    return ('{"directed":true,"multigraph":true,"graph":{},"nodes":[' + ",".join(nodes)
+            + '],"edges":[' + ",".join(edges) + "]}")
 
 
 @contextmanager
@@ -90,7 +100,78 @@ def network_json(pages: list[Page], terms: dict[str, Term],
                  related: RelatedColumns | None = None) -> str:
     """The node-link JSON of `build_network(pages, terms, related)`, added in its order."""
     with _no_collection():
-        return _network(pages, terms, related).node_link()
+        direct = _direct(pages, terms, related)
+        return direct if direct is not None else _network(pages, terms, related).node_link()
+
+
+def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] | None:
+    """Each page's `similar` edges as JSON, by page index; None if an edge would make a node
+    or repeat one (the general path then keeps networkx's order)."""
+    if any(page_id not in index for page_id in related.page_ids):
+        return None
+    offsets = related.offsets.astype(np.int64)
+    take = np.minimum(np.diff(offsets), RELATED_EDGES)
+    firsts = np.repeat(offsets[:-1] - np.concatenate(([0], np.cumsum(take)[:-1])), take)
+    rows = firsts + np.arange(int(take.sum()))
+    sources = np.repeat(np.arange(len(related.page_ids)), take)
+    targets = related.target[rows].astype(np.int64)
+    if len(np.unique(sources * len(related.page_ids) + targets)) != len(rows):
+        return None
+    names = [_quote(page_node(page_id)) for page_id in related.page_ids]
+    out: list[list[str]] = [[] for _ in index]
+    for source, target, score in zip(sources.tolist(), targets.tolist(),
+                                     related.floats["score"][rows].tolist(), strict=True):
+        score = round(score, 4)
+        if score >= RELATED_MIN_SCORE:
+            out[index[related.page_ids[source]]].append(
+                f'{{"kind":"similar","score":{score!r},"source":{names[source]},'
+                f'"target":{names[target]},"key":"similar"}}')
+    return out
+
+
+def _direct(pages: list[Page], terms: dict[str, Term],
+            related: RelatedColumns | None) -> str | None:
+    """The JSON written page by page, without the edge dicts: pages' edges only go to terms
+    and pages that exist, a page's term edges are grouped by target as networkx groups them,
+    its similar edges follow. None when that does not hold (then `_network`)."""
+    index = {page.id: i for i, page in enumerate(pages)}
+    if len(index) != len(pages):
+        return None
+    similar = _similar(related, index) if related is not None else [[] for _ in pages]
+    term_graph = _Multigraph()  # terms and their edges: few, the general way
+    for term in terms.values():
+        term_graph.node(term_node(term.key), {"kind": "term", "taxonomy": term.kind,
+                                              "slug": term.slug, "label": term.label,
+                                              "generated": term.generated, "page": term.page_id})
+    for term in terms.values():
+        for kind, slug in term.broader:
+            term_graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "broader",
+                            '"kind":"broader",')
+        for kind, slug in term.related:
+            term_graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "related",
+                            '"kind":"related",')
+    if similar is None or len(term_graph.nodes) != len(terms):
+        return None
+    term_names = {term.key: _quote(term_node(term.key)) for term in terms.values()}
+    nodes, edges = term_graph.parts()
+    for i, page in enumerate(pages):
+        name = _quote(page_node(page.id))
+        nodes.append(f'{{"kind":"page","title":{_value(page.title)},"type":{_value(page.type)},'
+                     f'"url":{_value(page.url)},"draft":{_value(page.draft)},"id":{name}}}')
+        grouped: dict[str, dict[str, None]] = {}
+        for kind, slugs in page.terms.items():
+            edge_kind = EDGE_KIND[kind]
+            for slug in slugs:
+                grouped.setdefault(term_key(kind, slug), {})[edge_kind] = None
+        if page.taxonomy is not None:
+            grouped.setdefault("/".join(page.taxonomy), {})["defines"] = None
+        for key, kinds in grouped.items():
+            if key not in term_names:
+                return None
+            edges.extend(f'{{"kind":"{kind}","source":{name},"target":{term_names[key]},'
+                         f'"key":"{kind}"}}' for kind in kinds)
+        edges.extend(similar[i])
+    return _document(nodes, edges)
 
 
 def _network(pages: list[Page], terms: dict[str, Term],

@@ -18,7 +18,7 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import shacl
 from ingest.corpus import discover, load_pages
 from ingest.network import build_network, write_network
-from ingest.network_json import network_json
+from ingest.network_json import _direct, network_json
 from ingest.pipeline import IngestResult, ingest
 from ingest.rdf import PG, SDO
 from ingest.rdf_parts import GraphParts, render
@@ -139,14 +139,24 @@ def test_graph_json_is_what_networkx_writes(tmp_path: Path) -> None:
     assert result.build is not None
     pages = load_pages(discover(corpus), Report())
     terms = resolve_terms(pages, Report())
-    terms["tags/topic0"].broader.append(("categories", "nowhere"))  # a node made by an edge
-    terms["tags/topic0"].related.append(("tags", "topic2"))
     related = RelatedColumns.load(result.build / RELATED_FILE)
-    write_network(build_network(pages, terms, related), tmp_path / "networkx.json")
-    assert network_json(pages, terms, related) == (tmp_path / "networkx.json").read_text("utf-8")
-    assert network_json(pages, terms, None) == json.dumps(
-        __import__("networkx").node_link_data(build_network(pages, terms), edges="edges"),
-        separators=(",", ":"))
+
+    def networkx(with_related: RelatedColumns | None) -> str:
+        write_network(build_network(pages, terms, with_related), tmp_path / "networkx.json")
+        return (tmp_path / "networkx.json").read_text("utf-8")
+
+    assert _direct(pages, terms, related) is not None  # the fast way is the one tested here
+    assert network_json(pages, terms, related) == networkx(related)
+    assert network_json(pages, terms, related) == (result.build / NETWORK_FILE).read_text("utf-8")
+    # a tag page about itself (two edges to one node); a node made by an edge (the general way)
+    pages[0].terms["tags"].append("topic0")
+    pages[0].taxonomy = ("tags", "topic0")
+    assert network_json(pages, terms, related) == networkx(related)
+    terms["tags/topic0"].broader.append(("categories", "nowhere"))
+    terms["tags/topic0"].related.append(("tags", "topic2"))
+    assert _direct(pages, terms, related) is None
+    assert network_json(pages, terms, None) == networkx(None)
+    assert network_json(pages, terms, related) == networkx(related)
 
 
 def _by_node(found: list[tuple[str, Finding]]) -> dict[str, list[str]]:
