@@ -10,7 +10,7 @@ from ingest.terms import Term
 from ontology.vocab import PG as PG_IRI
 from ontology.vocab import SCHEMA as SCHEMA_IRI
 from ontology.vocab import TAXONOMY_KINDS, page_iri, schema_class, scheme_iri, term_iri
-from principles.contract import term_key
+from principles.contract import page_node, term_key, term_node
 
 PG = Namespace(PG_IRI)
 SDO = Namespace(SCHEMA_IRI)
@@ -101,16 +101,35 @@ def nt_subject(iri: str) -> str:
     return f"<{iri}>"
 
 
+def scheme_source(kind: str) -> str:
+    """Each subject of the graph comes from one source: a page (`page:<id>`), a term
+    (`term:<kind>/<slug>`) or a taxonomy kind (`scheme:<kind>`)."""
+    return f"scheme:{kind}"
+
+
+def subjects_of(pages: list[Page], terms: dict[str, Term],
+                only: set[str] | None = None) -> dict[str, str]:
+    """N-Triples subject -> its source, for the sources in `only` (None: all)."""
+    out = {nt_subject(scheme_iri(kind)): scheme_source(kind) for kind in TAXONOMY_KINDS
+           if only is None or scheme_source(kind) in only}
+    for term in terms.values():
+        if only is None or term_node(term.key) in only:
+            out[nt_subject(term_iri(term.kind, term.slug))] = term_node(term.key)
+    for page in pages:
+        if only is None or page_node(page.id) in only:
+            out[nt_subject(page_iri(page.id))] = page_node(page.id)
+    return out
+
+
 def build_graph(pages: list[Page], terms: dict[str, Term], only: set[str] | None = None) -> Graph:
-    """The triples of every scheme, term and page; with `only`, of those subjects alone
-    (their IRIs in angle brackets, as N-Triples writes a subject)."""
+    """The triples of every scheme, term and page; with `only`, of those sources alone."""
     graph = new_graph()
-    if only is None or any(nt_subject(scheme_iri(kind)) in only for kind in TAXONOMY_KINDS):
+    if only is None or any(scheme_source(kind) in only for kind in TAXONOMY_KINDS):
         add_schemes(graph)  # three subjects of fixed triples, built together
     for term in terms.values():
-        if only is None or nt_subject(term_iri(term.kind, term.slug)) in only:
+        if only is None or term_node(term.key) in only:
             add_term(graph, term)
     for page in pages:
-        if only is None or nt_subject(page_iri(page.id)) in only:
+        if only is None or page_node(page.id) in only:
             add_page(graph, page, terms)
     return graph

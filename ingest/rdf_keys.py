@@ -16,19 +16,15 @@ from pathlib import Path
 
 from ingest import rdf
 from ingest.pages import Page
-from ingest.rdf import nt_subject
+from ingest.rdf import scheme_source
 from ingest.terms import Term
 from ontology import vocab
-from ontology.vocab import TAXONOMY_KINDS, page_iri, scheme_iri, term_iri
-from principles.contract import term_key
+from ontology.vocab import TAXONOMY_KINDS
+from principles.contract import page_node, term_key, term_node
 
 
 def _digest(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()[:32]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _code_version() -> str:
@@ -48,10 +44,9 @@ RDF_CODE = _code_version()
 def page_key(page: Page, content_hash: str, terms: dict[str, Term]) -> str:
     """`content_hash` (Page.content_hash) covers the page's own fields but its id, source
     path, slug and taxonomy; `add_page` also reads those and the referenced terms' labels."""
-    labels = [terms[term_key(kind, slug)].label for kind, slugs in page.terms.items()
-              for slug in slugs]
+    labels = [terms[term_key(kind, slug)].label for kind, slugs in page.terms.items() for slug in slugs]
     return _digest(content_hash, page.id, page.rel_path, page.slug or "\x01",
-                   repr(page.taxonomy), repr(page.terms), repr(labels))
+                   repr(page.taxonomy), repr(page.terms), *labels)
 
 
 def term_digest(term: Term) -> str:
@@ -60,13 +55,14 @@ def term_digest(term: Term) -> str:
                    str(term.generated))
 
 
-def keyed_subjects(pages: list[Page], hashes: dict[str, str],
-                   terms: dict[str, Term]) -> dict[str, str]:
-    """Every subject of the build's graph -> the digest of what its triples are made of."""
-    keys = {nt_subject(scheme_iri(kind)): _digest("scheme", kind, label)
+def keyed_sources(pages: list[Page], hashes: dict[str, str],
+                  terms: dict[str, Term]) -> dict[str, str]:
+    """Every source of the build's graph (ingest/rdf.py `subjects_of`) -> the digest of what
+    its triples are made of."""
+    keys = {scheme_source(kind): _digest("scheme", kind, label)
             for kind, (_, label) in TAXONOMY_KINDS.items()}
-    for term in terms.values():
-        keys[nt_subject(term_iri(term.kind, term.slug))] = term_digest(term)
+    for key, term in terms.items():
+        keys[term_node(key)] = term_digest(term)
     for page in pages:
-        keys[nt_subject(page_iri(page.id))] = page_key(page, hashes[page.id], terms)
+        keys[page_node(page.id)] = page_key(page, hashes[page.id], terms)
     return keys

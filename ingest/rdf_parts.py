@@ -12,9 +12,10 @@ records where each part is, for the next build.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -33,18 +34,18 @@ TURTLE_PREFIXES = {
 }
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Bytes [start, end) of one of the previous build's files."""
 
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Part:
-    """One subject's triples: built now (bytes) or kept from the previous build (spans)."""
+class Part(NamedTuple):
+    """One subject's triples: built now (bytes) or kept from the previous build (spans).
+    (NamedTuples: a re-ingest at 10k pages makes 10k of them.)"""
 
+    source: str  # what the triples are made from: `page:<id>`, `term:<key>`, `scheme:<kind>`
     subject: str  # as its N-Triples lines start: `<iri>`
     key: str
     triples: int
@@ -75,44 +76,36 @@ def _turtle_header() -> bytes:
 TURTLE_HEADER = _turtle_header()
 
 
-def render(graph: Graph, keys: dict[str, str]) -> list[Part]:
-    """The parts of every subject of `graph`, each keyed by `keys`."""
+def render(graph: Graph) -> Iterator[tuple[str, int, bytes, bytes]]:
+    """(subject, triple count, N-Triples lines, Turtle block) of every subject of `graph`."""
     data = graph.serialize(format="nt", encoding="utf-8")
     lines = sorted({line for line in data.split(b"\n") if line})
-    parts: list[Part] = []
     start = 0
     while start < len(lines):
         head = lines[start][:lines[start].index(b" ") + 1]
         stop = start + 1
         while stop < len(lines) and lines[stop].startswith(head):
             stop += 1
-        block = lines[start:stop]
-        nt = b"\n".join(block) + b"\n"
-        triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-        ttl = _turtle(triples)
+        nt = b"\n".join(lines[start:stop]) + b"\n"
+        ttl = _turtle([q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)])
         assert ttl.startswith(TURTLE_HEADER)
-        name = head[:-1].decode()
-        parts.append(Part(name, keys.get(name, ""), len(block), nt, ttl[len(TURTLE_HEADER):]))
+        yield head[:-1].decode(), stop - start, nt, ttl[len(TURTLE_HEADER):]
         start = stop
-    return parts
 
 
 class PreviousParts:
     """The previous build's parts and files; None from `open` when it has none this code can
     reuse (made by other code, or before parts were recorded)."""
 
-    def __init__(self, folder: Path, record: dict[str, list[str] | list[int] | str]) -> None:
+    def __init__(self, folder: Path, record: dict[str, Any]) -> None:
         self.folder = folder
-        subjects, keys = record["subjects"], record["keys"]
-        triples, nt, ttl = record["triples"], record["nt"], record["ttl"]
-        assert isinstance(subjects, list) and isinstance(keys, list)
-        assert isinstance(triples, list) and isinstance(nt, list) and isinstance(ttl, list)
-        self.parts: dict[str, Part] = {
-            str(s): Part(str(s), str(keys[i]), int(triples[i]), Span(int(nt[i]), int(nt[i + 1])),
-                         Span(int(ttl[i]), int(ttl[i + 1])))
-            for i, s in enumerate(subjects)}
-        self.nt_offsets = [int(n) for n in nt]
-        self.subjects = [str(s) for s in subjects]  # in file order
+        self.sources: list[str] = record["sources"]  # in file order
+        self.subjects: list[str] = record["subjects"]
+        self.keys: list[str] = record["keys"]
+        self.triples: list[int] = record["triples"]
+        self.nt_offsets: list[int] = record["nt"]
+        self.ttl_offsets: list[int] = record["ttl"]
+        self.index = {source: i for i, source in enumerate(self.sources)}
 
     @classmethod
     def open(cls, folder: Path) -> PreviousParts | None:
@@ -127,6 +120,11 @@ class PreviousParts:
         if not isinstance(record, dict) or record.get("code") != RDF_CODE:
             return None
         return cls(folder, record)
+
+    def part(self, i: int) -> Part:
+        nt, ttl = self.nt_offsets, self.ttl_offsets
+        return Part(self.sources[i], self.subjects[i], self.keys[i], self.triples[i],
+                    Span(nt[i], nt[i + 1]), Span(ttl[i], ttl[i + 1]))
 
     def lines_of(self, part: Part) -> bytes:
         """A previous part's lines of graph.nt."""
@@ -164,24 +162,31 @@ class GraphParts:
 
 
 def assemble(keys: dict[str, str], previous: PreviousParts | None,
-             build: Callable[[set[str] | None], Graph]) -> GraphParts:
-    """Keep each part whose key is unchanged; `build(subjects)` makes the rdflib graph of the
-    others (None: of every subject, when nothing is kept)."""
+             build: Callable[[set[str] | None], Graph],
+             subjects: Callable[[set[str] | None], dict[str, str]]) -> GraphParts:
+    """Keep each part whose source's key is unchanged; `build(sources)` makes the rdflib graph
+    of the others and `subjects(sources)` names their subjects (None: every source, when
+    nothing is kept)."""
     kept: list[Part] = []
     if previous is not None:
-        kept = [old for name, key in keys.items()
-                if (old := previous.parts.get(name)) is not None and old.key == key]
+        index, old_keys = previous.index, previous.keys
+        kept = [previous.part(i) for source, key in keys.items()
+                if (i := index.get(source)) is not None and old_keys[i] == key]
     if not kept:
         previous = None
-    wanted = set(keys) - {p.subject for p in kept} if previous is not None else None
+    wanted = keys.keys() - {p.source for p in kept} if previous is not None else None
     graph = build(wanted)
-    fresh = [p for p in render(graph, keys) if wanted is None or p.subject in wanted]
-    assert len(fresh) == len(wanted if wanted is not None else keys), "a subject without triples"
+    source_of = subjects(wanted)
+    fresh = [Part(source_of[subject], subject, keys[source_of[subject]], triples, nt, ttl)
+             for subject, triples, nt, ttl in render(graph) if subject in source_of]
+    assert len(fresh) == len(source_of) == len(wanted if wanted is not None else keys), \
+        "a source without triples, or two sources of one subject"
     return GraphParts(sorted(kept + fresh, key=Part.order), graph, previous)
 
 
 def record(parts: list[Part], nt_offsets: list[int], ttl_offsets: list[int]) -> dict[str, object]:
-    """graph_parts.json: each part's subject, key, triple count and offsets in both files."""
-    return {"code": RDF_CODE, "subjects": [p.subject for p in parts],
-            "keys": [p.key for p in parts], "triples": [p.triples for p in parts],
-            "nt": nt_offsets, "ttl": ttl_offsets}
+    """graph_parts.json: each part's source, subject, key, triple count and offsets in both
+    files (one more offset than parts: where the last one ends)."""
+    return {"code": RDF_CODE, "sources": [p.source for p in parts],
+            "subjects": [p.subject for p in parts], "keys": [p.key for p in parts],
+            "triples": [p.triples for p in parts], "nt": nt_offsets, "ttl": ttl_offsets}

@@ -23,9 +23,9 @@ from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
-from ingest.rdf import build_graph
+from ingest.rdf import build_graph, subjects_of
 from ingest.rdf_files import write_graph_files
-from ingest.rdf_keys import keyed_subjects
+from ingest.rdf_keys import keyed_sources
 from ingest.rdf_parts import GraphParts, PreviousParts, assemble
 from ingest.related import Params, VectorIndex, compute_related
 from ingest.related import Previous as PreviousRelated
@@ -124,9 +124,10 @@ def rdf_and_shacl(build: Build) -> Counts:
         old = PreviousParts.open(build.previous_build)
         old_findings = ShaclFindings.open(build.previous_build, code)
     pages, terms = build.pages, build.terms
-    build.graph = assemble(keyed_subjects(pages, build.hashes, terms),
+    build.graph = assemble(keyed_sources(pages, build.hashes, terms),
                            old if old_findings is not None else None,
-                           lambda only: build_graph(pages, terms, only))
+                           lambda only: build_graph(pages, terms, only),
+                           lambda only: subjects_of(pages, terms, only))
     build.shacl = validate_changed(build.graph, old_findings, build.report, code)
     build.graph.release()
     return {"triples": build.graph.triples, "shacl_violations": build.shacl.count,

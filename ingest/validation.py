@@ -108,12 +108,12 @@ def _focus(graph: GraphParts, previous: PreviousParts) -> set[str]:
     """IRIs of the nodes to judge again: those built now, and kept ones pointing to a node
     whose type or source path changed, appeared or went away."""
     present = {p.subject for p in graph.parts}
-    moved: set[str] = set(previous.parts) - present
+    moved: set[str] = set(previous.subjects) - present
     for part in graph.parts:
         if part.fresh:
-            old = previous.parts.get(part.subject)
-            if old is None or _read_by_others(previous.lines_of(old)) != _read_by_others(
-                    graph.nt_of(part)):
+            i = previous.index.get(part.source)
+            if i is None or _read_by_others(previous.lines_of(previous.part(i))) != \
+                    _read_by_others(graph.nt_of(part)):
                 moved.add(part.subject)
     focus = {p.subject for p in graph.parts if p.fresh}
     if moved:

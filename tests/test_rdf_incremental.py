@@ -21,7 +21,7 @@ from ingest.network import build_network, write_network
 from ingest.network_json import _direct, network_json
 from ingest.pipeline import IngestResult, ingest
 from ingest.rdf import PG, SDO
-from ingest.rdf_parts import GraphParts, render
+from ingest.rdf_parts import GraphParts, Part, render
 from ingest.report import Finding, Report
 from ingest.terms import resolve_terms
 from ingest.validation import _scope
@@ -188,7 +188,8 @@ def test_validating_a_node_on_its_scope_equals_the_whole_graph(tmp_path: Path) -
     whole = _by_node(shacl.violations(graph, shapes))
     assert str(page) in whole and str(term) in whole and len(whole) >= 4
 
-    parts = GraphParts(render(graph, {}), Graph(), None)
+    parts = GraphParts([Part(subject, subject, "", triples, nt, ttl)
+                        for subject, triples, nt, ttl in render(graph)], Graph(), None)
     present = {p.subject[1:-1]: p for p in parts.parts}
     for focus in ({str(page)}, {str(term)}, set(whole), set(present)):
         scoped = _by_node(shacl.violations(_scope(parts, present, focus), shapes,
