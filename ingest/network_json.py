@@ -118,22 +118,38 @@ def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] 
     if len(np.unique(sources * len(related.page_ids) + targets)) != len(rows):
         return None
     names = [_quote(page_node(page_id)) for page_id in related.page_ids]
+    slots = [index[page_id] for page_id in related.page_ids]
     out: list[list[str]] = [[] for _ in index]
-    for source, target, score in zip(sources.tolist(), targets.tolist(),
-                                     related.floats["score"][rows].tolist(), strict=True):
-        score = round(score, 4)
-        if score >= RELATED_MIN_SCORE:
-            out[index[related.page_ids[source]]].append(
-                f'{{"kind":"similar","score":{score!r},"source":{names[source]},'
-                f'"target":{names[target]},"key":"similar"}}')
+    tenths = rounded(related.floats["score"][rows])  # the score is round(x, 4): tenths / 10^4
+    text: dict[int, str] = {}
+    for source, target, k in zip(sources.tolist(), targets.tolist(), tenths.tolist(), strict=True):
+        if (score := text.get(k)) is None:
+            score = text[k] = repr(k / 10_000)
+        if k / 10_000 >= RELATED_MIN_SCORE:
+            out[slots[source]].append(f'{{"kind":"similar","score":{score},"source":'
+                                      f'{names[source]},"target":{names[target]},"key":"similar"}}')
     return out
+
+
+def rounded(scores: np.ndarray) -> np.ndarray:
+    """k for each score x, where round(x, 4) == k / 10^4 (both divisions are correctly rounded,
+    so they give the same float). numpy's rint(x * 10^4) can only differ from Python's
+    correctly rounded decimal rounding next to a tie; there Python's round decides. Few
+    distinct k then share one repr each, instead of two float-to-text conversions per edge."""
+    x = scores.astype(np.float64)
+    scaled = x * 10_000
+    k = np.rint(scaled)
+    for i in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6):
+        k[i] = round(round(float(x[i]), 4) * 10_000)
+    return k.astype(np.int64)
 
 
 def _direct(pages: list[Page], terms: dict[str, Term],
             related: RelatedColumns | None) -> str | None:
-    """The JSON written page by page, without the edge dicts: pages' edges only go to terms
-    and pages that exist, a page's term edges are grouped by target as networkx groups them,
-    its similar edges follow. None when that does not hold (then `_network`)."""
+    """The JSON written page by page, without the edge dicts, for the usual graph: pages'
+    edges go to terms and pages that exist, at most one edge from a page to each node, so a
+    page's edges are in the order they were added. None when that does not hold (then
+    `_network`, which keeps networkx's grouping)."""
     index = {page.id: i for i, page in enumerate(pages)}
     if len(index) != len(pages):
         return None
@@ -152,24 +168,34 @@ def _direct(pages: list[Page], terms: dict[str, Term],
                             '"kind":"related",')
     if similar is None or len(term_graph.nodes) != len(terms):
         return None
-    term_names = {term.key: _quote(term_node(term.key)) for term in terms.values()}
+    # an edge from a page to a term is `head[kind] + page + tail[kind][slug]`
+    heads = {kind: f'{{"kind":"{edge_kind}","source":' for kind, edge_kind in EDGE_KIND.items()}
+    tails: dict[str, dict[str, str]] = {kind: {} for kind in EDGE_KIND}
+    for term in terms.values():
+        if term.kind in tails:
+            tails[term.kind][term.slug] = (f',"target":{_quote(term_node(term.key))},'
+                                           f'"key":"{EDGE_KIND[term.kind]}"}}')
     nodes, edges = term_graph.parts()
     for i, page in enumerate(pages):
         name = _quote(page_node(page.id))
-        nodes.append(f'{{"kind":"page","title":{_value(page.title)},"type":{_value(page.type)},'
-                     f'"url":{_value(page.url)},"draft":{_value(page.draft)},"id":{name}}}')
-        grouped: dict[str, dict[str, None]] = {}
+        nodes.append(f'{{"kind":"page","title":{_quote(page.title)},"type":{_quote(page.type)},'
+                     f'"url":{_quote(page.url)},"draft":{"true" if page.draft else "false"},'
+                     f'"id":{name}}}')
+        taxonomy = page.taxonomy
         for kind, slugs in page.terms.items():
-            edge_kind = EDGE_KIND[kind]
-            for slug in slugs:
-                grouped.setdefault(term_key(kind, slug), {})[edge_kind] = None
-        if page.taxonomy is not None:
-            grouped.setdefault("/".join(page.taxonomy), {})["defines"] = None
-        for key, kinds in grouped.items():
-            if key not in term_names:
+            tail, head = tails[kind], heads[kind] + name
+            if len(set(slugs)) != len(slugs) or (taxonomy is not None and taxonomy[0] == kind
+                                                 and taxonomy[1] in slugs):
+                return None  # two edges to one term: networkx groups them (the general way)
+            try:
+                edges.extend([head + tail[slug] for slug in slugs])
+            except KeyError:
+                return None  # an edge to a term that does not exist makes a node
+        if taxonomy is not None:
+            if "/".join(taxonomy) not in terms:
                 return None
-            edges.extend(f'{{"kind":"{kind}","source":{name},"target":{term_names[key]},'
-                         f'"key":"{kind}"}}' for kind in kinds)
+            edges.append(f'{{"kind":"defines","source":{name},"target":'
+                         f'{_quote(term_node("/".join(taxonomy)))},"key":"defines"}}')
         edges.extend(similar[i])
     return _document(nodes, edges)
 

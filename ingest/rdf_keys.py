@@ -42,11 +42,12 @@ RDF_CODE = _code_version()
 
 
 def page_key(page: Page, content_hash: str, terms: dict[str, Term]) -> str:
-    """`content_hash` (Page.content_hash) covers the page's own fields but its id, source
-    path, slug and taxonomy; `add_page` also reads those and the referenced terms' labels."""
+    """`content_hash` (Page.content_hash) covers the page's own fields and its resolved terms
+    but not its id, source path, slug and taxonomy; `add_page` also reads those and the
+    referenced terms' labels."""
     labels = [terms[term_key(kind, slug)].label for kind, slugs in page.terms.items() for slug in slugs]
     return _digest(content_hash, page.id, page.rel_path, page.slug or "\x01",
-                   repr(page.taxonomy), repr(page.terms), *labels)
+                   repr(page.taxonomy), *labels)
 
 
 def term_digest(term: Term) -> str:

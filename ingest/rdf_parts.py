@@ -119,7 +119,11 @@ class PreviousParts:
             return None
         if not isinstance(record, dict) or record.get("code") != RDF_CODE:
             return None
-        return cls(folder, record)
+        previous = cls(folder, record)
+        if ((folder / GRAPH_NT_FILE).stat().st_size != previous.nt_offsets[-1]
+                or (folder / GRAPH_TTL_FILE).stat().st_size != previous.ttl_offsets[-1]):
+            return None  # files that are not what the record says: build everything afresh
+        return previous
 
     def part(self, i: int) -> Part:
         nt, ttl = self.nt_offsets, self.ttl_offsets
