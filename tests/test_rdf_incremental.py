@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
@@ -18,7 +19,7 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import shacl
 from ingest.corpus import discover, load_pages
 from ingest.network import build_network, write_network
-from ingest.network_json import _direct, network_json
+from ingest.network_json import _direct, network_json, rounded
 from ingest.pipeline import IngestResult, ingest
 from ingest.rdf import PG, SDO
 from ingest.rdf_parts import GraphParts, Part, render
@@ -195,3 +196,13 @@ def test_validating_a_node_on_its_scope_equals_the_whole_graph(tmp_path: Path) -
         scoped = _by_node(shacl.violations(_scope(parts, present, focus), shapes,
                                            [URIRef(n) for n in sorted(focus)]))
         assert scoped == {n: lines for n, lines in whole.items() if n in focus}, focus
+
+
+def test_scores_round_as_python_rounds() -> None:
+    rng = np.random.default_rng(3)
+    ties = np.array([k / 10_000 + 0.00005 for k in range(5000, 5100)])  # x.xxxx5: at a tie
+    values = np.concatenate([rng.random(5000), ties, np.nextafter(ties, 0), np.nextafter(ties, 1),
+                             [0.0, 0.55, 0.54995, 1.0]])
+    for scores in (values.astype(np.float32), values):  # related.npz holds float32
+        expected = [repr(round(float(x), 4)) for x in scores]
+        assert [repr(k / 10_000) for k in rounded(scores).tolist()] == expected
