@@ -6,10 +6,8 @@ bytes are the same."""
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,25 +81,11 @@ def _document(nodes: list[str], edges: list[str]) -> str:
             + '],"edges":[' + ",".join(edges) + "]}")
 
 
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """The collector paused: the ~100k small containers made here (10k pages) hold no cycle,
-    and with the whole corpus in memory each collection they trigger walks all of it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def network_json(pages: list[Page], terms: dict[str, Term],
                  related: RelatedColumns | None = None) -> str:
     """The node-link JSON of `build_network(pages, terms, related)`, added in its order."""
-    with _no_collection():
-        direct = _direct(pages, terms, related)
-        return direct if direct is not None else _network(pages, terms, related).node_link()
+    direct = _direct(pages, terms, related)
+    return direct if direct is not None else _network(pages, terms, related).node_link()
 
 
 def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] | None:

@@ -153,8 +153,8 @@ class GraphParts:
 
     def release(self) -> None:
         """Drop the rdflib graph now. Its store and the graph point at each other, so it would
-        otherwise wait for a full garbage collection, which walks all of its triples (most of
-        a second at 2k pages) in whatever later step or ingest run triggers it."""
+        otherwise wait for the cyclic collector (off during an ingest, ingest/pipeline.py),
+        which then walks all of its triples (most of a second at 2k pages)."""
         vars(self.fresh.store).clear()
         self.fresh = Graph()
 
