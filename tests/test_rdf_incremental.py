@@ -27,7 +27,13 @@ from ingest.report import Finding, Report
 from ingest.terms import resolve_terms
 from ingest.validation import _scope
 from ontology.vocab import page_iri, term_iri
-from principles.contract import GRAPH_NT_FILE, GRAPH_TTL_FILE, NETWORK_FILE, REPORT_FILE
+from principles.contract import (
+    GRAPH_NT_FILE,
+    GRAPH_PARTS_FILE,
+    GRAPH_TTL_FILE,
+    NETWORK_FILE,
+    REPORT_FILE,
+)
 from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import RelatedColumns
 from principles.settings import Settings
@@ -206,3 +212,26 @@ def test_scores_round_as_python_rounds() -> None:
     for scores in (values.astype(np.float32), values):  # related.npz holds float32
         expected = [repr(round(float(x), 4)) for x in scores]
         assert [repr(k / 10_000) for k in rounded(scores).tolist()] == expected
+
+
+def test_a_build_without_usable_parts_is_built_in_full(tmp_path: Path) -> None:
+    """A previous build of older code (no graph_parts.json) or with files its record does not
+    describe lends nothing: everything is built and judged afresh, with the same result."""
+    corpus = tmp_path / "corpus"
+    generate(corpus, 20)
+    first = _ingest(corpus, tmp_path / "index")
+    assert first.build is not None and first.manifest is not None
+    everything = first.manifest.counts["rdf_subjects_built"]
+    (first.build / GRAPH_PARTS_FILE).unlink()
+    with _page(corpus, 2).open("a", encoding="utf-8") as handle:
+        handle.write("An edit.\n")
+    second = _ingest(corpus, tmp_path / "index")
+    assert second.build is not None and second.manifest is not None
+    assert second.manifest.counts["rdf_subjects_built"] == everything
+    with (second.build / GRAPH_NT_FILE).open("ab") as handle:  # not what the record says
+        handle.write(b"\n")
+    with _page(corpus, 3).open("a", encoding="utf-8") as handle:
+        handle.write("An edit.\n")
+    third = _ingest(corpus, tmp_path / "index")
+    assert third.manifest is not None and third.manifest.counts["rdf_subjects_built"] == everything
+    _assert_as_from_scratch(tmp_path, corpus, third)
