@@ -27,11 +27,35 @@ from rdflib import Graph, URIRef
 from ingest import shacl
 from ingest.rdf_parts import GraphParts, Part, PreviousParts
 from ingest.report import Action, Finding, Report, Severity
+from ingest.shacl import SH
 from principles.contract import GRAPH_NT_FILE, SHACL_FILE
 
 # Predicates of the lines a focus node reads from the nodes it points to.
 _READ_FROM_TARGETS = (b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
                       b"<https://principles.graph/ontology#sourcePath>")
+
+
+# SHACL terms whose constraints read only the focus node's own triples along one predicate
+# (sh:class also the value's rdf:type, which `_scope` adds). sh:node, sh:qualifiedValueShape,
+# property paths other than one IRI, SPARQL constraints and targets by other nodes' triples
+# read further: shapes using them are validated on the whole graph.
+_LOCAL = frozenset(SH[name] for name in (
+    "targetClass", "targetNode", "property", "path", "minCount", "maxCount", "datatype",
+    "minLength", "maxLength", "pattern", "flags", "message", "or", "and", "xone", "not",
+    "nodeKind", "class", "in", "hasValue", "minInclusive", "maxInclusive", "minExclusive",
+    "maxExclusive", "languageIn", "uniqueLang", "equals", "disjoint", "lessThan",
+    "lessThanOrEquals", "closed", "ignoredProperties", "severity", "name", "description",
+    "order", "group", "deactivated", "NodeShape", "PropertyShape", "IRI", "BlankNode",
+    "Literal", "BlankNodeOrIRI", "BlankNodeOrLiteral", "IRIOrLiteral", "Violation", "Warning",
+    "Info"))
+
+
+def shapes_are_local(shapes: Graph) -> bool:
+    """Every SHACL term the shapes use is in `_LOCAL` and every sh:path is one predicate."""
+    used = {term for triple in shapes for term in triple
+            if isinstance(term, URIRef) and str(term).startswith(str(SH))}
+    return used <= _LOCAL and all(isinstance(path, URIRef)
+                                  for path in shapes.objects(None, SH.path))
 
 
 def shacl_code() -> str:
@@ -63,7 +87,10 @@ class ShaclFindings:
 
     @classmethod
     def open(cls, folder: Path, code: str) -> ShaclFindings | None:
-        """The previous build's findings, if made by these shapes and this code."""
+        """The previous build's findings, if made by these shapes and this code, and if the
+        shapes read no more than `_scope` gives a node (else every node is judged again)."""
+        if not shapes_are_local(shacl.load_shapes()):
+            return None
         try:
             data = json.loads((folder / SHACL_FILE).read_text("utf-8"))
         except (OSError, ValueError):

@@ -25,7 +25,7 @@ from ingest.rdf import PG, SDO
 from ingest.rdf_parts import GraphParts, Part, render
 from ingest.report import Finding, Report
 from ingest.terms import resolve_terms
-from ingest.validation import _scope
+from ingest.validation import _scope, shapes_are_local
 from ontology.vocab import page_iri, term_iri
 from principles.contract import (
     GRAPH_NT_FILE,
@@ -235,3 +235,12 @@ def test_a_build_without_usable_parts_is_built_in_full(tmp_path: Path) -> None:
     third = _ingest(corpus, tmp_path / "index")
     assert third.manifest is not None and third.manifest.counts["rdf_subjects_built"] == everything
     _assert_as_from_scratch(tmp_path, corpus, third)
+
+
+def test_shapes_reading_beyond_a_node_are_judged_on_the_whole_graph() -> None:
+    assert shapes_are_local(shacl.load_shapes())  # ours and the test shapes: judged incrementally
+    prefixes = "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://e.x/> . "
+    for further in ("ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:node ex:T ] .",
+                    "ex:S sh:targetClass ex:C ; sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .",
+                    "ex:S sh:targetObjectsOf ex:p ; sh:property [ sh:path ex:q ; sh:minCount 1 ] ."):
+        assert not shapes_are_local(Graph().parse(data=prefixes + further, format="turtle"))
