@@ -23,6 +23,8 @@ TERMS_FILE = "terms.json"
 ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
+BM25_COUNTS_FILE = "counts.npz"  # inside each BM25 folder: its term frequencies and the
+# pages of its documents, so the next ingest tokenizes only the documents of changed pages
 
 
 class PageRecord(TypedDict):

@@ -1,0 +1,147 @@
+"""Every vector of a build in page order (embeddings.npz), each row with the key of its text.
+
+Rows: the page vector of every page, in page order, then the passage vectors of every page,
+in page order. A re-ingest takes an unchanged page's rows by position (no text to build, hash
+or look up), and looks the texts of changed pages up by key, so an edited page re-encodes only
+the passages that changed. Keys are sha256 of model and text, so a model change re-encodes all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from principles.embedder import Encoder, Vectors
+
+CACHE_FILE = "embeddings.npz"
+KEY = np.dtype("S32")
+Keys = npt.NDArray[np.bytes_]
+Rows = npt.NDArray[np.int64]
+
+
+def text_key(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\0{text}".encode("utf-8", "replace")).digest()
+
+
+@dataclass(frozen=True)
+class VectorTable:
+    """A table loaded from an older build may have no pages: its rows serve lookups only."""
+
+    page_ids: list[str]
+    passage_counts: npt.NDArray[np.int32]  # passages per page
+    keys: Keys  # (rows,)
+    vectors: Vectors  # (rows, dimension)
+
+    @property
+    def passage_starts(self) -> Rows:
+        """The first passage row of every page."""
+        counts = self.passage_counts.astype(np.int64)
+        return len(self.page_ids) + np.cumsum(counts) - counts
+
+    def passages(self, i: int) -> Vectors:
+        start = int(self.passage_starts[i])
+        return self.vectors[start:start + int(self.passage_counts[i])]
+
+    def save(self, folder: Path) -> None:
+        np.savez(folder / CACHE_FILE, page_ids=np.array(self.page_ids, dtype=np.str_),
+                 passage_counts=self.passage_counts, keys=self.keys, vectors=self.vectors)
+
+    @classmethod
+    def load(cls, folder: Path) -> VectorTable | None:
+        """None if the build has no readable table: a damaged one only costs a re-encode."""
+        try:
+            with np.load(folder / CACHE_FILE) as data:
+                keys, vectors = data["keys"], data["vectors"]
+                if "page_ids" not in data:  # an older build's cache: hex keys, no pages
+                    return cls([], np.zeros(0, np.int32),
+                               np.array([bytes.fromhex(str(k)) for k in keys], dtype=KEY),
+                               vectors.astype(np.float32))
+                table = cls(data["page_ids"].tolist(), data["passage_counts"].astype(np.int32),
+                            keys.astype(KEY), vectors.astype(np.float32, copy=False))
+        except (OSError, ValueError, KeyError):
+            return None
+        rows = len(table.page_ids) + int(table.passage_counts.sum())
+        return table if len(table.keys) == len(table.vectors) == rows else None
+
+
+@dataclass(frozen=True)
+class Embedded:
+    table: VectorTable
+    encoded: int  # texts sent to the model
+
+
+def embed_table(model: str, page_ids: Sequence[str], carried: Mapping[str, int],
+                fresh: Mapping[str, list[str]], previous: VectorTable | None, encoder: Encoder,
+                progress: Callable[[int], None] | None = None) -> Embedded:
+    """The table of `page_ids`: a carried page's rows copied from its position in `previous`,
+    a fresh page's texts (page text, then passage texts) looked up by key in `previous` or
+    encoded."""
+    n = len(page_ids)
+    old_counts = previous.passage_counts.tolist() if previous is not None else []
+    counts = np.array([old_counts[carried[p]] if p in carried else len(fresh[p]) - 1
+                       for p in page_ids], dtype=np.int32)
+    starts = n + np.cumsum(counts, dtype=np.int64) - counts
+    rows = n + int(counts.sum())
+    source = np.full(rows, -1, dtype=np.int64)  # the previous row of every carried row
+    if previous is not None and carried:
+        pages = np.array([i for i, p in enumerate(page_ids) if p in carried], dtype=np.int64)
+        old = np.array([carried[page_ids[i]] for i in pages.tolist()], dtype=np.int64)
+        source[pages] = old
+        sizes = counts[pages].astype(np.int64)
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        source[np.repeat(starts[pages], sizes) + within] = (
+            np.repeat(previous.passage_starts[old], sizes) + within)
+    positions: list[int] = []
+    texts: list[str] = []
+    for i, page_id in enumerate(page_ids):
+        if page_id in carried:
+            continue
+        page_text, *passage_texts = fresh[page_id]
+        positions += [i, *range(int(starts[i]), int(starts[i]) + len(passage_texts))]
+        texts += [page_text, *passage_texts]
+    keys = np.empty(rows, dtype=KEY)
+    fresh_keys = [text_key(model, t) for t in texts]
+    vectors, encoded = _vectors_of(fresh_keys, texts, previous, encoder, progress)
+    dimension = vectors.shape[1] if len(texts) else (
+        previous.vectors.shape[1] if previous is not None else encoder.dimension)
+    matrix = np.empty((rows, dimension), dtype=np.float32)
+    copied = source >= 0
+    if previous is not None and bool(copied.any()):
+        matrix[copied] = previous.vectors[source[copied]]
+        keys[copied] = previous.keys[source[copied]]
+    if texts:
+        matrix[positions] = vectors
+        keys[positions] = np.array(fresh_keys, dtype=KEY)
+    return Embedded(VectorTable(list(page_ids), counts, keys, matrix), encoded)
+
+
+def _vectors_of(keys: list[bytes], texts: list[str], previous: VectorTable | None,
+                encoder: Encoder, progress: Callable[[int], None] | None) -> tuple[Vectors, int]:
+    """Vectors of `texts`: by key from `previous` where it has them, else encoded (each
+    distinct text once, in batches, reporting progress)."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    known = {k: i for i, k in enumerate(previous.keys.tolist())} if previous is not None else {}
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    found: dict[bytes, Vectors] = {}
+    step = 64
+    for start in range(0, len(missing), step):
+        batch = missing[start:start + step]
+        for (key, _), encoded in zip(batch, encoder.encode([t for _, t in batch]), strict=True):
+            found[key] = np.asarray(encoded, dtype=np.float32)
+        if progress:
+            progress(len(batch))
+
+    def vector(key: bytes) -> Vectors:
+        if key in found:
+            return found[key]
+        assert previous is not None
+        row: Vectors = previous.vectors[known[key]]
+        return row
+
+    return np.stack([vector(k) for k in keys]).astype(np.float32), len(missing)
