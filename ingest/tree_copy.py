@@ -12,23 +12,42 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePath
 
 _CHUNK = 1 << 24
 
 
-def copy_tree(source: Path, target: Path) -> None:
-    """`target` (which must not exist) becomes a copy of `source`: files, folders, modes."""
+def copy_tree(source: Path, target: Path,
+              shared: Callable[[PurePath], bool] = lambda _: False) -> None:
+    """`target` (which must not exist) becomes a copy of `source`: files, folders, modes.
+    Files for which `shared(path relative to source)` holds are hard-linked instead: only for
+    files nothing ever writes again, since both folders then see every change to them."""
+    _copy_tree(source, target, PurePath(), shared)
+
+
+def _copy_tree(source: Path, target: Path, relative: PurePath,
+               shared: Callable[[PurePath], bool]) -> None:
     target.mkdir(parents=True)
     shutil.copymode(source, target)
     for entry in os.scandir(source):
-        destination = target / entry.name
+        destination, inside = target / entry.name, relative / entry.name
         if entry.is_symlink():
             os.symlink(os.readlink(entry.path), destination)
         elif entry.is_dir():
-            copy_tree(Path(entry.path), destination)
+            _copy_tree(Path(entry.path), destination, inside, shared)
+        elif shared(inside) and _linked(Path(entry.path), destination):
+            continue
         else:
             copy_file(Path(entry.path), destination)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:  # another filesystem, too many links, not permitted: copy instead
+        return False
+    return True
 
 
 def copy_file(source: Path, target: Path) -> None:

@@ -1,4 +1,4 @@
-"""Every vector of a build in page order (embeddings.npz), each row with the key of its text.
+"""Every vector of a build in page order (`embeddings/`), each row with the key of its text.
 
 Rows: the page vector of every page, in page order, then the passage vectors of every page,
 in page order. A re-ingest takes an unchanged page's rows by position (no text to build, hash
@@ -9,6 +9,7 @@ the passages that changed. Keys are sha256 of model and text, so a model change 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from principles.contract import VECTOR_TABLE_DIR
 from principles.embedder import Encoder, Vectors
 
-CACHE_FILE = "embeddings.npz"
+OLD_CACHE_FILE = "embeddings.npz"  # builds before the table kept an embedding cache
 KEY = np.dtype("S32")
 Keys = npt.NDArray[np.bytes_]
 Rows = npt.NDArray[np.int64]
@@ -48,25 +50,44 @@ class VectorTable:
         return self.vectors[start:start + int(self.passage_counts[i])]
 
     def save(self, folder: Path) -> None:
-        np.savez(folder / CACHE_FILE, page_ids=np.array(self.page_ids, dtype=np.str_),
-                 passage_counts=self.passage_counts, keys=self.keys, vectors=self.vectors)
+        """Plain .npy files (no zip, no checksum pass), so the next build maps them."""
+        target = folder / VECTOR_TABLE_DIR
+        target.mkdir()
+        (target / "page_ids.json").write_text(json.dumps(self.page_ids), "utf-8")
+        np.save(target / "passage_counts.npy", self.passage_counts)
+        np.save(target / "keys.npy", self.keys)
+        np.save(target / "vectors.npy", self.vectors)
 
     @classmethod
     def load(cls, folder: Path) -> VectorTable | None:
-        """None if the build has no readable table: a damaged one only costs a re-encode."""
+        """The table of a build, its rows memory-mapped; None if it has no readable one (a
+        damaged table only costs a re-encode)."""
+        source = folder / VECTOR_TABLE_DIR
+        if not source.is_dir():
+            return cls._load_cache(folder / OLD_CACHE_FILE)
         try:
-            with np.load(folder / CACHE_FILE) as data:
-                keys, vectors = data["keys"], data["vectors"]
-                if "page_ids" not in data:  # an older build's cache: hex keys, no pages
-                    return cls([], np.zeros(0, np.int32),
-                               np.array([bytes.fromhex(str(k)) for k in keys], dtype=KEY),
-                               vectors.astype(np.float32))
-                table = cls(data["page_ids"].tolist(), data["passage_counts"].astype(np.int32),
-                            keys.astype(KEY), vectors.astype(np.float32, copy=False))
-        except (OSError, ValueError, KeyError):
+            table = cls(json.loads((source / "page_ids.json").read_text("utf-8")),
+                        np.load(source / "passage_counts.npy").astype(np.int32),
+                        np.load(source / "keys.npy", mmap_mode="r"),
+                        np.load(source / "vectors.npy", mmap_mode="r"))
+        except (OSError, ValueError):
             return None
         rows = len(table.page_ids) + int(table.passage_counts.sum())
-        return table if len(table.keys) == len(table.vectors) == rows else None
+        valid = (table.keys.dtype == KEY and table.vectors.dtype == np.float32
+                 and len(table.keys) == len(table.vectors) == rows)
+        return table if valid else None
+
+    @classmethod
+    def _load_cache(cls, path: Path) -> VectorTable | None:
+        """An older build's embedding cache (hex keys, no pages): its rows serve lookups."""
+        try:
+            with np.load(path) as data:
+                keys, vectors = data["keys"], data["vectors"]
+                return cls([], np.zeros(0, np.int32),
+                           np.array([bytes.fromhex(str(k)) for k in keys], dtype=KEY),
+                           vectors.astype(np.float32))
+        except (OSError, ValueError, KeyError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -104,16 +125,15 @@ def embed_table(model: str, page_ids: Sequence[str], carried: Mapping[str, int],
         page_text, *passage_texts = fresh[page_id]
         positions += [i, *range(int(starts[i]), int(starts[i]) + len(passage_texts))]
         texts += [page_text, *passage_texts]
-    keys = np.empty(rows, dtype=KEY)
     fresh_keys = [text_key(model, t) for t in texts]
     vectors, encoded = _vectors_of(fresh_keys, texts, previous, encoder, progress)
     dimension = vectors.shape[1] if len(texts) else (
         previous.vectors.shape[1] if previous is not None else encoder.dimension)
-    matrix = np.empty((rows, dimension), dtype=np.float32)
-    copied = source >= 0
-    if previous is not None and bool(copied.any()):
-        matrix[copied] = previous.vectors[source[copied]]
-        keys[copied] = previous.keys[source[copied]]
+    if previous is not None and bool((source >= 0).any()):  # one gather; fresh rows after
+        matrix = np.asarray(previous.vectors.take(np.maximum(source, 0), axis=0), np.float32)
+        keys = np.asarray(previous.keys.take(np.maximum(source, 0)), KEY)
+    else:
+        matrix, keys = np.empty((rows, dimension), dtype=np.float32), np.empty(rows, dtype=KEY)
     if texts:
         matrix[positions] = vectors
         keys[positions] = np.array(fresh_keys, dtype=KEY)

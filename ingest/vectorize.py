@@ -11,8 +11,9 @@ atomic on the manifest. BM25 tokenizes only the documents of changed pages
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,15 @@ def _patchable(settings: Settings, engine: Engine, previous: Previous | None) ->
     return True
 
 
+def _written_once(engine: Engine) -> Callable[[PurePath], bool]:
+    """The store files a copy may share with the previous build (hard links)."""
+    if engine == "edge":
+        from principles.vectors_edge import written_once
+
+        return written_once
+    return lambda _: False
+
+
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
                   console: Console) -> VectorBuild:
@@ -114,7 +124,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
     collections = collection_names(build_id, server=settings.qdrant_url is not None)
     if patch and previous:
-        copy_tree(previous.build / FOLDERS[engine], staging / FOLDERS[engine])
+        copy_tree(previous.build / FOLDERS[engine], staging / FOLDERS[engine], _written_once(engine))
     store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key,
                        tuning_of(settings))
     try:

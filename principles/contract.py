@@ -23,6 +23,7 @@ TERMS_FILE = "terms.json"
 ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
+VECTOR_TABLE_DIR = "embeddings"  # every vector of a build in page order, with its text key
 BM25_COUNTS_FILE = "counts.npz"  # inside each BM25 folder: its term frequencies and the
 # pages of its documents, so the next ingest tokenizes only the documents of changed pages
 

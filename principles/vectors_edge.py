@@ -26,7 +26,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from importlib.metadata import version
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,7 @@ answer, ~5x faster here, mostly because each hit of a shard query builds a Pytho
 id (~2 us each, 150 per search) while the matrix keeps the ids as strings. At most ~10 MB per
 collection per process."""
 
+_EDGE_VERSION = version("qdrant-edge-py")
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
@@ -299,6 +301,24 @@ class EdgeStore:
         with _os_errors():
             for shard in shards:
                 shard.close()
+
+
+WRITTEN_ONCE = ("vector_storage/matrix.dat", "vector_index/graph.bin",
+                "vector_index/links_compressed.bin")
+"""Files of an indexed (HNSW) segment that qdrant-edge 0.9 writes once, when it builds the
+segment, and afterwards only ever opens read-only: strace of load, delete, upsert, optimize and
+close of a copied store shows O_RDONLY opens of them only (deletions go to the segment's
+id tracker and deleted flags; an optimizer that rebuilds a segment writes a new folder). They
+are 80% of an indexed collection's bytes (the vectors), so a new build links them instead of
+copying. Checked for this qdrant-edge series only: another version copies everything."""
+
+
+def written_once(relative: PurePath) -> bool:
+    """Whether a file (relative to the store folder: <collection>/segments/<id>/...) is one of
+    `WRITTEN_ONCE`, for the installed qdrant-edge."""
+    parts = relative.parts
+    return (len(parts) > 3 and parts[1] == "segments" and "/".join(parts[3:]) in WRITTEN_ONCE
+            and _EDGE_VERSION.startswith("0.9."))
 
 
 def built_alike(root: Path, collections: Iterable[str], tuning: Tuning) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, tokenize
 from principles.stores import open_store
 from principles.vectors import point_id
-from principles.vectors_edge import open_edge
+from principles.vectors_edge import open_edge, written_once
 
 Points = dict[str, tuple[dict[str, Any], list[float]]]
 
@@ -236,12 +236,16 @@ def test_tree_copy_keeps_holes_and_leaves_the_source(tmp_path: Path) -> None:
         handle.seek((8 << 20) + 5)
         handle.write(b"more")
     (source / "small.json").write_text("{}")
+    (source / "sub" / "frozen.dat").write_bytes(b"x" * 5000)
     before = _snapshot(source)
-    copy_tree(source, tmp_path / "b")
+    copy_tree(source, tmp_path / "b", lambda p: p == PurePath("sub", "frozen.dat"))
     copied = tmp_path / "b" / "sub" / "chunk.mmap"
     assert copied.read_bytes() == sparse.read_bytes()
     assert copied.stat().st_blocks <= sparse.stat().st_blocks + 64  # holes stayed holes
     assert (tmp_path / "b" / "small.json").read_text() == "{}"
+    frozen = [root / "sub" / "frozen.dat" for root in (source, tmp_path / "b")]
+    assert frozen[0].stat().st_ino == frozen[1].stat().st_ino  # linked, not copied
+    assert copied.stat().st_nlink == 1
     assert _snapshot(source) == before
 
 
@@ -263,7 +267,9 @@ def test_patching_a_copy_of_an_indexed_store_leaves_the_original(tmp_path: Path)
     assert store._shard("pages").info().indexed_vectors_count == n
     store.close()
     before = _snapshot(tmp_path / "a")
-    copy_tree(tmp_path / "a", tmp_path / "b")
+    copy_tree(tmp_path / "a", tmp_path / "b", written_once)
+    linked = [p for p in (tmp_path / "b").rglob("*") if p.is_file() and p.stat().st_nlink > 1]
+    assert sorted(p.name for p in linked) == ["graph.bin", "links_compressed.bin", "matrix.dat"]
     store = open_edge(tmp_path / "b")
     store.delete_pages("pages", ["p3", "p5"])
     vectors[5] = -vectors[5]
