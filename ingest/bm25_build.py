@@ -1,7 +1,7 @@
 """BM25 indexes (the bm25s files principles/sparse.py loads) built from term frequencies.
 
 Beside each index a build keeps the frequency of every (term, document) entry and the pages
-its documents belong to (`BM25_COUNTS_FILE`). The next ingest then tokenizes only the
+its documents belong to (`BM25_TF_FILE`, `BM25_PAGES_FILE`). The next ingest then tokenizes only the
 documents of changed pages: the entries of unchanged pages come from the previous build and
 every score is recomputed from the frequencies, which is cheap and necessary, since idf and
 the average document length are corpus-wide. The vocabulary is sorted, so an incremental and
@@ -25,7 +25,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from principles.contract import BM25_COUNTS_FILE
+from principles.contract import BM25_PAGES_FILE, BM25_TF_FILE
 from principles.sparse import tokenize
 
 K1, B = 1.5, 0.75  # bm25s's defaults, which the index has always been built with
@@ -60,22 +60,25 @@ class Previous:
     def load(cls, folder: Path) -> Previous | None:
         """None when the folder holds no counts of this version (then everything is tokenized)."""
         try:
-            with np.load(folder / BM25_COUNTS_FILE) as counts:
-                if str(counts["version"]) != COUNTS_VERSION:
-                    return None
-                tf, page_ids, page_docs = counts["tf"], counts["page_ids"], counts["page_docs"]
-            indptr = np.load(folder / "indptr.csc.index.npy")
-            docs = np.load(folder / "indices.csc.index.npy")
+            pages = json.loads((folder / BM25_PAGES_FILE).read_text("utf-8"))
+            if pages.get("version") != COUNTS_VERSION:
+                return None
+            tf = np.load(folder / BM25_TF_FILE, mmap_mode="r")
+            indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
+            docs = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
             vocab_ids: dict[str, int] = json.loads((folder / "vocab.index.json").read_text("utf-8"))
             payloads = _payload_lines((folder / PAYLOADS_FILE).read_text("utf-8"))
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, AttributeError):
             return None
         vocab = sorted((t for t in vocab_ids if t), key=vocab_ids.__getitem__)
-        if payloads is None or len(vocab) != len(indptr) - 1 or len(docs) != len(tf):
+        valid = (payloads is not None and len(vocab) == len(indptr) - 1
+                 and len(docs) == len(tf) and tf.dtype == docs.dtype == np.int32)
+        if not valid or payloads is None:
             return None
         terms = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr))
-        entries = Entries(vocab, terms, docs.astype(np.int32), tf.astype(np.int32), len(payloads))
-        return cls(entries, page_ids.tolist(), page_docs.astype(np.int32), payloads)
+        entries = Entries(vocab, terms, np.asarray(docs), np.asarray(tf), len(payloads))
+        return cls(entries, list(pages["page_ids"]), np.array(pages["page_docs"], np.int32),
+                   payloads)
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,10 @@ class Built:
         retriever.nonoccurrence_array = None  # lucene scores need none
         retriever.save(str(folder), show_progress=False)
         (folder / PAYLOADS_FILE).write_text(_payloads_text(self.payloads), "utf-8")
-        np.savez(folder / BM25_COUNTS_FILE, tf=self.entries.tf, page_ids=np.array(self.page_ids),
-                 page_docs=self.page_docs, version=np.array(COUNTS_VERSION))
+        np.save(folder / BM25_TF_FILE, self.entries.tf.astype(np.int32, copy=False))
+        (folder / BM25_PAGES_FILE).write_text(json.dumps(
+            {"version": COUNTS_VERSION, "page_ids": self.page_ids,
+             "page_docs": self.page_docs.tolist()}), "utf-8")
 
 
 def build(page_ids: Sequence[str], fresh: Mapping[str, list[Doc]],

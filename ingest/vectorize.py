@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -151,8 +150,9 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
               "changed_pages": len(changed), "removed_pages": len(removed),
               "encoded": embedded.encoded, "reused_vectors": n + passages - embedded.encoded,
               "stored_pages": len(written), "dimension": int(table.vectors.shape[1])}
-    vectors = PageVectors(page=table.vectors[:n], passages=np.split(
-        table.vectors[n:], np.cumsum(table.passage_counts)[:-1].astype(np.int64)))
+    starts = table.passage_starts.tolist()
+    vectors = PageVectors(page=table.vectors[:n], passages=[
+        table.vectors[s:s + c] for s, c in zip(starts, table.passage_counts.tolist(), strict=True)])
     return VectorBuild(counts, collections, vectors, engine)
 
 
@@ -180,12 +180,14 @@ def write_sparse(settings: Settings, staging: Path, pages: list[Page], hashes: d
     again: their term counts come from it."""
     old_hashes = previous.manifest.page_hashes if previous and _same_passages(settings, previous) else {}
     page_ids = [p.id for p in pages]
+    changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
     tokenized = 0
     for name, documents in ((SPARSE_DIR, _passage_documents), (PAGES_DIR, _page_documents)):
         earlier = bm25_build.Previous.load(previous.build / name) if previous and old_hashes else None
-        known = set(earlier.page_ids) if earlier else set()
-        fresh = {p.id: documents(p, settings) for p in pages
-                 if p.id not in known or old_hashes.get(p.id) != hashes[p.id]}
+        missing = set(page_ids).difference(earlier.page_ids) if earlier else set(page_ids)
+        fresh = {p.id: documents(p, settings) for p in changed}
+        fresh.update((p.id, documents(p, settings)) for p in pages
+                     if p.id in missing and p.id not in fresh)
         built = bm25_build.build(page_ids, fresh, earlier)
         built.save(staging / name)
         tokenized += built.tokenized_docs

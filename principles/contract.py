@@ -24,8 +24,11 @@ ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
 VECTOR_TABLE_DIR = "embeddings"  # every vector of a build in page order, with its text key
-BM25_COUNTS_FILE = "counts.npz"  # inside each BM25 folder: its term frequencies and the
-# pages of its documents, so the next ingest tokenizes only the documents of changed pages
+# Inside each BM25 folder, beside bm25s's files: the term frequency of every score (tf.npy,
+# in the score matrix's order) and the pages its documents belong to (pages.json), so the
+# next ingest tokenizes only the documents of changed pages.
+BM25_TF_FILE = "tf.npy"
+BM25_PAGES_FILE = "pages.json"
 
 
 class PageRecord(TypedDict):
