@@ -15,6 +15,7 @@ carried over as text; it is still one JSON list for the reader.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -126,8 +127,9 @@ def build(page_ids: Sequence[str], fresh: Mapping[str, list[Doc]],
             fresh_docs.append(int(starts[i]) + k)
             texts.append(text)
     counted = [Counter(tokens) for tokens in tokenize(texts)] if texts else []
-    carried = np.array([(i, position[p]) for i, p in enumerate(page_ids) if p not in fresh],
-                       dtype=np.int64).reshape(-1, 2)
+    new_at = [i for i, p in enumerate(page_ids) if p not in fresh]
+    carried = np.column_stack([np.array(new_at, dtype=np.int64),
+                               np.array([position[page_ids[i]] for i in new_at], dtype=np.int64)])
     kept = _kept(previous, carried, starts, n_docs, payloads) if previous else None
     entries = _merge(kept, fresh_docs, counted, n_docs)
     return Built(entries, list(page_ids), page_docs, payloads, len(texts))
@@ -144,8 +146,9 @@ def _kept(previous: Previous, carried: npt.NDArray[np.int64], starts: Ints, n_do
     within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     target = np.repeat(starts[carried[:, 0]], sizes) + within
     source = np.repeat(old_starts[carried[:, 1]], sizes) + within
+    lines = previous.payloads
     for old_doc, new_doc in zip(source.tolist(), target.tolist(), strict=True):
-        payloads[new_doc] = previous.payloads[old_doc]
+        payloads[new_doc] = lines[old_doc]
     renumbered = np.full(previous.entries.n_docs, -1, dtype=np.int32)
     renumbered[source] = target
     old = previous.entries
@@ -165,21 +168,23 @@ def _kept(previous: Previous, carried: npt.NDArray[np.int64], starts: Ints, n_do
 def _merge(kept: Entries | None, fresh_docs: list[int], counted: list[Counter[str]],
            n_docs: int) -> Entries:
     """Kept entries and the fresh documents' counts as one sorted set of entries."""
-    fresh_vocab = sorted({t for c in counted for t in c})
     kept_vocab = kept.vocab if kept else []
-    vocab = sorted(set(kept_vocab).union(fresh_vocab)) if fresh_vocab else kept_vocab
-    index = {t: i for i, t in enumerate(vocab)}
+    known = set(kept_vocab)
+    added = sorted({t for c in counted for t in c if t not in known})
+    vocab = sorted(kept_vocab + added) if added else kept_vocab  # two sorted runs: linear
     sizes = [len(c) for c in counted]
-    fresh = Entries(vocab,
-                    np.fromiter((index[t] for c in counted for t in c), np.int32, sum(sizes)),
-                    np.repeat(np.array(fresh_docs, dtype=np.int32), sizes),
-                    np.fromiter((f for c in counted for f in c.values()), np.int32, sum(sizes)),
-                    n_docs)
-    fresh = _sorted(fresh)
+    words = [t for c in counted for t in c]
+    ids = {t: bisect_left(vocab, t) for t in set(words)}
+    fresh = _sorted(Entries(
+        vocab, np.fromiter((ids[t] for t in words), np.int32, len(words)),
+        np.repeat(np.array(fresh_docs, dtype=np.int32), sizes),
+        np.fromiter((f for c in counted for f in c.values()), np.int32, len(words)), n_docs))
     if kept is None:
         return fresh
-    renumber = np.fromiter((index[t] for t in kept_vocab), np.int32, len(kept_vocab))
-    terms = renumber[kept.terms] if len(kept_vocab) else kept.terms
+    terms = kept.terms
+    if added:  # a kept term moves up by the number of added terms sorted before it
+        shift = np.searchsorted(np.array(added), np.array(kept_vocab)).astype(np.int32)
+        terms = terms + shift[terms]
     at = np.searchsorted(_keys(terms, kept.docs), _keys(fresh.terms, fresh.docs))
     return Entries(vocab, np.insert(terms, at, fresh.terms), np.insert(kept.docs, at, fresh.docs),
                    np.insert(kept.tf, at, fresh.tf), n_docs)

@@ -304,12 +304,13 @@ class EdgeStore:
 
 
 WRITTEN_ONCE = ("vector_storage/matrix.dat", "vector_index/graph.bin",
-                "vector_index/links_compressed.bin")
+                "vector_index/links_compressed.bin", "payload_index/*-map/point_to_values.bin",
+                "payload_index/*-map/values_to_points.bin")
 """Files of an indexed (HNSW) segment that qdrant-edge 0.9 writes once, when it builds the
 segment, and afterwards only ever opens read-only: strace of load, delete, upsert, optimize and
 close of a copied store shows O_RDONLY opens of them only (deletions go to the segment's
 id tracker and deleted flags; an optimizer that rebuilds a segment writes a new folder). They
-are 80% of an indexed collection's bytes (the vectors), so a new build links them instead of
+are ~90% of an indexed collection's bytes (the vectors), so a new build links them instead of
 copying. Checked for this qdrant-edge series only: another version copies everything."""
 
 
@@ -317,8 +318,8 @@ def written_once(relative: PurePath) -> bool:
     """Whether a file (relative to the store folder: <collection>/segments/<id>/...) is one of
     `WRITTEN_ONCE`, for the installed qdrant-edge."""
     parts = relative.parts
-    return (len(parts) > 3 and parts[1] == "segments" and "/".join(parts[3:]) in WRITTEN_ONCE
-            and _EDGE_VERSION.startswith("0.9."))
+    return (len(parts) > 3 and parts[1] == "segments" and _EDGE_VERSION.startswith("0.9.")
+            and any(PurePath(*parts[3:]).match(pattern) for pattern in WRITTEN_ONCE))
 
 
 def built_alike(root: Path, collections: Iterable[str], tuning: Tuning) -> bool:
