@@ -2,18 +2,16 @@
 
 Vectors of unchanged pages come from the previous build's table by position and only text not
 seen before is encoded (ingest/vector_table.py). Embedded stores (qdrant-edge, qdrant-client
-local) start from a copy of the previous build's store, its sparse files copied with their
-holes (ingest/tree_copy.py), and get the points of changed pages replaced and of deleted pages
-removed; server mode writes fresh collections named after the build, so the switch stays
-atomic on the manifest. BM25 tokenizes only the documents of changed pages
+local) start from a copy of the previous build's store and get the points of changed pages
+replaced and of deleted pages removed (ingest/store_write.py); server mode writes fresh
+collections named after the build, so the switch stays atomic on the manifest. BM25 tokenizes only the documents of changed pages
 (ingest/bm25_build.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -23,15 +21,14 @@ from ingest import bm25_build
 from ingest.embedding import page_passages, page_text, passage_text
 from ingest.pages import Page
 from ingest.related import PageVectors
-from ingest.tree_copy import copy_tree
+from ingest.store_write import Patch, Points, write_store
 from ingest.vector_table import VectorTable, embed_table
 from principles.contract import Chunking, collection_names
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR
-from principles.stores import FOLDERS, Engine, engine_for, open_store, tuning_of
-from principles.vectors import QdrantStore, VectorStore
+from principles.stores import FOLDERS, Engine, engine_for, tuning_of
 
 
 @dataclass(frozen=True)
@@ -84,15 +81,6 @@ def _patchable(settings: Settings, engine: Engine, previous: Previous | None) ->
     return True
 
 
-def _written_once(engine: Engine) -> Callable[[PurePath], bool]:
-    """The store files a copy may share with the previous build (hard links)."""
-    if engine == "edge":
-        from principles.vectors_edge import written_once
-
-        return written_once
-    return lambda _: False
-
-
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
                   console: Console) -> VectorBuild:
@@ -117,31 +105,15 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     table = embedded.table
 
     engine = engine_for(settings.qdrant_url, settings.embedded_engine)
-    patch = _patchable(settings, engine, previous)
+    patchable = _patchable(settings, engine, previous)
     # Points to write: the fresh pages' when patching a copy of the previous store, else all.
-    written = fresh if patch else pages
+    written = fresh if patchable else pages
     rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
     collections = collection_names(build_id, server=settings.qdrant_url is not None)
-    if patch and previous:
-        copy_tree(previous.build / FOLDERS[engine], staging / FOLDERS[engine], _written_once(engine))
-    store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key,
-                       tuning_of(settings))
-    try:
-        if patch:
-            stale = removed + [p.id for p in fresh if p.id in old_hashes]
-            store.delete_pages(collections["pages"], stale)
-            store.delete_pages(collections["passages"], stale)
-        else:
-            dimension = int(table.vectors.shape[1])
-            store.create(collections["pages"], dimension)
-            store.create(collections["passages"], dimension)
-        _upsert(store, collections, written, rows, table)
-        if isinstance(store, QdrantStore) and engine == "server":
-            store.index_payload_fields(collections.values())
-        for name in collections.values():
-            store.finish(name)
-    finally:
-        store.close()
+    patch = (Patch(previous.build, removed + [p.id for p in fresh if p.id in old_hashes])
+             if patchable and previous else None)
+    write_store(settings, engine, staging, collections, _points(written, rows, table),
+                int(table.vectors.shape[1]), patch)
 
     table.save(staging)
     n = len(pages)
@@ -156,19 +128,18 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     return VectorBuild(counts, collections, vectors, engine)
 
 
-def _upsert(store: VectorStore, collections: dict[str, str], pages: list[Page],
-            rows: dict[str, list[tuple[str, dict[str, Any], str]]], table: VectorTable) -> None:
+def _points(pages: list[Page], rows: dict[str, list[tuple[str, dict[str, Any], str]]],
+            table: VectorTable) -> dict[str, Points]:
     """The page and passage points of `pages`, their vectors from the table."""
     position = {page_id: i for i, page_id in enumerate(table.page_ids)}
     at = [position[p.id] for p in pages]
-    store.upsert(collections["pages"], [p.id for p in pages], table.vectors[at],
-                 [_payload(p) for p in pages])
     starts = table.passage_starts
     passage_at = [int(starts[i]) + k for i, p in zip(at, pages, strict=True)
                   for k in range(len(rows[p.id]))]
-    points = [r for p in pages for r in rows[p.id]]
-    store.upsert(collections["passages"], [r[0] for r in points], table.vectors[passage_at],
-                 [r[1] for r in points])
+    passages = [r for p in pages for r in rows[p.id]]
+    return {"pages": Points([p.id for p in pages], table.vectors[at], [_payload(p) for p in pages]),
+            "passages": Points([r[0] for r in passages], table.vectors[passage_at],
+                               [r[1] for r in passages])}
 
 
 def write_sparse(settings: Settings, staging: Path, pages: list[Page], hashes: dict[str, str],
