@@ -73,11 +73,11 @@ class Previous:
             return None
         vocab = sorted((t for t in vocab_ids if t), key=vocab_ids.__getitem__)
         valid = (payloads is not None and len(vocab) == len(indptr) - 1
-                 and len(docs) == len(tf) and tf.dtype == docs.dtype == np.int32)
+                 and len(docs) == len(tf) and docs.dtype == np.int32 and tf.dtype.kind in "iu")
         if not valid or payloads is None:
             return None
         terms = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr))
-        entries = Entries(vocab, terms, np.asarray(docs), np.asarray(tf), len(payloads))
+        entries = Entries(vocab, terms, np.asarray(docs), tf.astype(np.int32), len(payloads))
         return cls(entries, list(pages["page_ids"]), np.array(pages["page_docs"], np.int32),
                    payloads)
 
@@ -102,7 +102,7 @@ class Built:
         retriever.nonoccurrence_array = None  # lucene scores need none
         retriever.save(str(folder), show_progress=False)
         (folder / PAYLOADS_FILE).write_text(_payloads_text(self.payloads), "utf-8")
-        np.save(folder / BM25_TF_FILE, self.entries.tf.astype(np.int32, copy=False))
+        np.save(folder / BM25_TF_FILE, _narrow(self.entries.tf))
         (folder / BM25_PAGES_FILE).write_text(json.dumps(
             {"version": COUNTS_VERSION, "page_ids": self.page_ids,
              "page_docs": self.page_docs.tolist()}), "utf-8")
@@ -214,6 +214,13 @@ def bm25_matrix(entries: Entries) -> tuple[npt.NDArray[np.float32], Ints, npt.ND
     norm = K1 * ((1 - B) + B * lengths[entries.docs] / average) + tf if average else tf
     data = (idf[entries.terms].astype(np.float64) * (tf / norm)).astype(np.float32)
     return data, entries.docs.astype(np.int32), indptr
+
+
+def _narrow(tf: Ints) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """Frequencies in the smallest type that holds them (mostly 1 byte: a quarter to write)."""
+    top = int(tf.max(initial=0))
+    dtype = np.uint8 if top < 1 << 8 else np.uint16 if top < 1 << 16 else np.uint32
+    return tf.astype(dtype)
 
 
 def _payloads_text(lines: list[str]) -> str:

@@ -50,7 +50,7 @@ class VectorTable:
         return self.vectors[start:start + int(self.passage_counts[i])]
 
     def save(self, folder: Path) -> None:
-        """Plain .npy files (no zip, no checksum pass), so the next build maps them."""
+        """Plain .npy files: no zip, no checksum pass."""
         target = folder / VECTOR_TABLE_DIR
         target.mkdir()
         (target / "page_ids.json").write_text(json.dumps(self.page_ids), "utf-8")
@@ -60,16 +60,16 @@ class VectorTable:
 
     @classmethod
     def load(cls, folder: Path) -> VectorTable | None:
-        """The table of a build, its rows memory-mapped; None if it has no readable one (a
-        damaged table only costs a re-encode)."""
+        """The table of a build (read whole: a re-ingest copies nearly every row, and faulting
+        them in through a mapping costs more); None if it has no readable one (a damaged table
+        only costs a re-encode)."""
         source = folder / VECTOR_TABLE_DIR
         if not source.is_dir():
             return cls._load_cache(folder / OLD_CACHE_FILE)
         try:
             table = cls(json.loads((source / "page_ids.json").read_text("utf-8")),
                         np.load(source / "passage_counts.npy").astype(np.int32),
-                        np.load(source / "keys.npy", mmap_mode="r"),
-                        np.load(source / "vectors.npy", mmap_mode="r"))
+                        np.load(source / "keys.npy"), np.load(source / "vectors.npy"))
         except (OSError, ValueError):
             return None
         rows = len(table.page_ids) + int(table.passage_counts.sum())
@@ -101,7 +101,7 @@ def embed_table(model: str, page_ids: Sequence[str], carried: Mapping[str, int],
                 progress: Callable[[int], None] | None = None) -> Embedded:
     """The table of `page_ids`: a carried page's rows copied from its position in `previous`,
     a fresh page's texts (page text, then passage texts) looked up by key in `previous` or
-    encoded."""
+    encoded. `previous`'s arrays may become the new table's (changed in place)."""
     n = len(page_ids)
     old_counts = previous.passage_counts.tolist() if previous is not None else []
     counts = np.array([old_counts[carried[p]] if p in carried else len(fresh[p]) - 1
@@ -129,9 +129,13 @@ def embed_table(model: str, page_ids: Sequence[str], carried: Mapping[str, int],
     vectors, encoded = _vectors_of(fresh_keys, texts, previous, encoder, progress)
     dimension = vectors.shape[1] if len(texts) else (
         previous.vectors.shape[1] if previous is not None else encoder.dimension)
-    if previous is not None and bool((source >= 0).any()):  # one gather; fresh rows after
-        matrix = np.asarray(previous.vectors.take(np.maximum(source, 0), axis=0), np.float32)
-        keys = np.asarray(previous.keys.take(np.maximum(source, 0)), KEY)
+    copied = np.flatnonzero(source >= 0)
+    if previous is not None and len(copied) and len(source) == len(previous.keys) and (
+            np.array_equal(source[copied], copied)):  # rows stay put: overwrite the fresh ones
+        matrix, keys = previous.vectors, previous.keys  # `previous` is not read after this
+    elif previous is not None and len(copied):  # one gather; fresh rows after
+        matrix = previous.vectors.take(np.maximum(source, 0), axis=0)
+        keys = previous.keys.take(np.maximum(source, 0))
     else:
         matrix, keys = np.empty((rows, dimension), dtype=np.float32), np.empty(rows, dtype=KEY)
     if texts:

@@ -4,8 +4,8 @@ Vectors of unchanged pages come from the previous build's table by position and 
 seen before is encoded (ingest/vector_table.py). Embedded stores (qdrant-edge, qdrant-client
 local) start from a copy of the previous build's store and get the points of changed pages
 replaced and of deleted pages removed (ingest/store_write.py); server mode writes fresh
-collections named after the build, so the switch stays atomic on the manifest. BM25 tokenizes only the documents of changed pages
-(ingest/bm25_build.py).
+collections named after the build, so the switch stays atomic on the manifest. BM25
+tokenizes only the documents of changed pages (ingest/bm25_build.py).
 """
 
 from __future__ import annotations

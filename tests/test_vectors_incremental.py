@@ -18,7 +18,7 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import bm25_build
 from ingest.pipeline import IngestResult, ingest
 from ingest.tree_copy import copy_tree
-from ingest.vector_table import VectorTable
+from ingest.vector_table import VectorTable, embed_table
 from principles.contract import BM25_TF_FILE
 from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, tokenize
@@ -281,3 +281,44 @@ def test_patching_a_copy_of_an_indexed_store_leaves_the_original(tmp_path: Path)
     found = np.array([ours[point_id(keys[i])][1] for i in expected])
     units = vectors[expected] / np.linalg.norm(vectors[expected], axis=1, keepdims=True)
     assert np.allclose(found, units, atol=1e-6)  # cosine collections store unit vectors
+
+
+class _CountingEncoder(SyntheticEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: list[str], **_: Any) -> np.ndarray:
+        self.seen += texts
+        return super().encode(texts)
+
+
+def _table_texts(version: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {p: [f"page {p} {body}", *(f"passage {k} of {p}: {body}" for k in range(n))]
+            for p, (body, n) in ((p, (v[0], int(v[1]))) for p, v in version.items())}
+
+
+@pytest.mark.parametrize("change", ["in place", "rows move"])
+def test_vector_table_carries_rows_by_position(tmp_path: Path, change: str) -> None:
+    """Carried rows, texts looked up by key and texts encoded give the table a full embed
+    gives, whether rows stay where they were (overwritten in place) or move."""
+    before = {"a": ["one", "1"], "b": ["two", "2"], "c": ["three", "1"], "d": ["four", "3"]}
+    after = ({**before, "b": ["two, edited", "2"]} if change == "in place" else
+             {"a": before["a"], "b": ["two", "3"], "bb": ["new", "1"], "d": before["d"]})
+    first = embed_table("m", list(before), {}, _table_texts(before), None,
+                        SyntheticEncoder())  # type: ignore[arg-type]
+    first.table.save(tmp_path)
+    previous = VectorTable.load(tmp_path)
+    assert previous is not None and previous.page_ids == list(before)
+    carried = {p: list(before).index(p) for p in after if after[p] == before.get(p)}
+    fresh = {p: t for p, t in _table_texts(after).items() if p not in carried}
+    encoder = _CountingEncoder()
+    patched = embed_table("m", list(after), carried, fresh, previous, encoder)  # type: ignore[arg-type]
+    full = embed_table("m", list(after), {}, _table_texts(after), None,
+                       SyntheticEncoder())  # type: ignore[arg-type]
+    assert patched.table.page_ids == full.table.page_ids
+    assert np.array_equal(patched.table.passage_counts, full.table.passage_counts)
+    assert np.array_equal(patched.table.keys, full.table.keys)
+    assert np.array_equal(patched.table.vectors, full.table.vectors)
+    known = {t for texts in _table_texts(before).values() for t in texts}
+    assert encoder.seen and not set(encoder.seen) & known  # only texts never seen are encoded
