@@ -26,7 +26,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -70,7 +70,15 @@ answer, ~5x faster here, mostly because each hit of a shard query builds a Pytho
 id (~2 us each, 150 per search) while the matrix keeps the ids as strings. At most ~10 MB per
 collection per process."""
 
-_EDGE_VERSION = version("qdrant-edge-py")
+
+def _edge_version() -> str:
+    try:
+        return version("qdrant-edge-py")
+    except PackageNotFoundError:  # installed some other way: nothing is shared then
+        return ""
+
+
+_EDGE_VERSION = _edge_version()
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
 
