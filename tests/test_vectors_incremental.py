@@ -20,6 +20,7 @@ from ingest.pipeline import IngestResult, ingest
 from ingest.tree_copy import copy_tree
 from ingest.vector_table import VectorTable, embed_table
 from principles.contract import BM25_TF_FILE
+from principles.passages import Passage, chunk
 from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, tokenize
 from principles.stores import open_store
@@ -322,3 +323,24 @@ def test_vector_table_carries_rows_by_position(tmp_path: Path, change: str) -> N
     assert np.array_equal(patched.table.vectors, full.table.vectors)
     known = {t for texts in _table_texts(before).values() for t in texts}
     assert encoder.seen and not set(encoder.seen) & known  # only texts never seen are encoded
+
+
+def test_a_one_window_body_is_cut_as_the_word_offsets_cut_it() -> None:
+    """`chunk`'s shortcut for bodies of one window (str.split/strip instead of a regex match per
+    word) gives the passages the word offsets give, with every kind of Unicode space."""
+    import random
+    import re
+
+    assert all(c.isspace() == bool(re.fullmatch(r"\s", c)) for c in map(chr, range(0x110000)))
+    spaces = [" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b", "\ufeff"]
+    rng = random.Random(1)
+    for _ in range(3000):
+        body = "".join(rng.choice(["a", "bb", "ç", "x.y", "—", ""]) + rng.choice(spaces) * rng.randint(0, 2)
+                       for _ in range(rng.randint(0, 12)))
+        words = rng.randint(1, 8)
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", body)]
+        cut = chunk(body, words, min(words - 1, 2))
+        if 0 < len(spans) <= words:
+            assert cut == [Passage(0, spans[0][0], spans[-1][1], body[spans[0][0]:spans[-1][1]])]
+        elif not spans:
+            assert cut == []
