@@ -27,11 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.judged import agreement, site_build, site_related_lists  # noqa: E402
 from ingest.corpus import discover, load_pages  # noqa: E402
-from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key  # noqa: E402
 from ingest.pages import Page  # noqa: E402
 from ingest.related import WEIGHTS, PageVectors, _term_matrix, page_profiles, term_idf  # noqa: E402
 from ingest.report import Report  # noqa: E402
 from ingest.terms import resolve_terms  # noqa: E402
+from ingest.vector_table import VectorTable  # noqa: E402
 from principles.page_types import HUB_TYPES  # noqa: E402
 from principles.settings import Settings  # noqa: E402
 
@@ -40,17 +40,15 @@ STEP = 0.05
 
 
 def load_build(settings: Settings, build: Path) -> tuple[list[Page], PageVectors]:
-    """The pages of the corpus as ingest parses them, and their vectors from the build's cache."""
+    """The pages of the corpus as ingest parses them, and their vectors from the build's table."""
     report = Report()
     pages = load_pages(discover(settings.corpus_dir), report)
     resolve_terms(pages, report)
-    cache = EmbeddingCache(settings.model)
-    cache.load(build)
-    words, overlap = settings.passage_words, settings.passage_overlap
-    vectors = PageVectors(
-        page=np.stack([cache.vectors[text_key(settings.model, page_text(p))] for p in pages]),
-        passages=[np.stack([cache.vectors[text_key(settings.model, passage_text(p, x))]
-                            for x in page_passages(p, words, overlap)]) for p in pages])
+    table = VectorTable.load(build)
+    assert table is not None, f"no vector table in {build}"
+    position = {page_id: i for i, page_id in enumerate(table.page_ids)}
+    vectors = PageVectors(page=table.vectors[[position[p.id] for p in pages]],
+                          passages=[table.passages(position[p.id]) for p in pages])
     return pages, vectors
 
 

@@ -32,7 +32,8 @@ from ingest.related import Previous as PreviousRelated
 from ingest.report import Report
 from ingest.terms import Term, resolve_terms
 from ingest.validation import ShaclFindings, shacl_code, validate_changed
-from ingest.vectorize import Previous, VectorBuild, build_sparse, write_vectors
+from ingest.vectorize import Previous, VectorBuild, write_vectors
+from ingest.vectorize import write_sparse as write_sparse_indexes
 from ontology.vocab import ONTOLOGY_VERSION
 from principles.contract import (
     NETWORK_FILE,
@@ -186,9 +187,10 @@ def related(build: Build) -> Counts:
 
 
 def write_sparse(build: Build) -> Counts:
-    for name, sparse_index in build_sparse(build.pages, build.settings).items():
-        sparse_index.save(build.folder, name)
-    return {}
+    """BM25 over passages and over whole pages; only changed pages' documents are tokenized."""
+    previous = (Previous(build.previous_build, build.previous)
+                if build.previous_build and build.previous else None)
+    return write_sparse_indexes(build.settings, build.folder, build.pages, build.hashes, previous)
 
 
 def write_graphs(build: Build) -> Counts:

@@ -1,32 +1,34 @@
-"""Write the page and passage vectors of a build, encoding only text not seen before.
+"""Write the page and passage vectors and the BM25 indexes of a build, redoing only what changed.
 
-qdrant-client local mode copies the previous build's store and applies the difference
-(points of changed pages replaced, of deleted pages removed); qdrant-edge stores are written
-afresh from the embedding cache (cheaper than copying their preallocated files); server mode
-writes fresh collections named after the build, so the switch stays atomic on the manifest.
+Vectors of unchanged pages come from the previous build's table by position and only text not
+seen before is encoded (ingest/vector_table.py). Embedded stores (qdrant-edge, qdrant-client
+local) start from a copy of the previous build's store and get the points of changed pages
+replaced and of deleted pages removed (ingest/store_write.py); server mode writes fresh
+collections named after the build, so the switch stays atomic on the manifest. BM25
+tokenizes only the documents of changed pages (ingest/bm25_build.py).
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.embedding import EmbeddingCache, page_passages, page_text, passage_text, text_key
+from ingest import bm25_build
+from ingest.embedding import page_passages, page_text, passage_text
 from ingest.pages import Page
 from ingest.related import PageVectors
+from ingest.store_write import Patch, Points, write_store
+from ingest.vector_table import VectorTable, embed_table
 from principles.contract import Chunking, collection_names
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.settings import Settings
-from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex
-from principles.stores import FOLDERS, Engine, engine_for, open_store, tuning_of
-from principles.vectors import QdrantStore
+from principles.sparse import PAGES_DIR, SPARSE_DIR
+from principles.stores import FOLDERS, Engine, engine_for, tuning_of
 
 
 @dataclass(frozen=True)
@@ -57,95 +59,115 @@ def passage_rows(page: Page, settings: Settings) -> list[tuple[str, dict[str, An
     return rows
 
 
-def _reusable(settings: Settings, engine: Engine, previous: Previous | None) -> bool:
-    """qdrant-client local mode: copy the previous build's store and patch it in place.
-    qdrant-edge's chunk files are sparse, preallocated 32 MB each; a copy writes them out in
-    full (~95 MB per collection), which costs more than writing every point afresh from the
-    embedding cache (~1 s vs ~0.1 s for the site corpus): edge stores are always rebuilt,
-    without re-encoding anything."""
-    if previous is None or engine in ("server", "edge"):
+def _same_passages(settings: Settings, previous: Previous | None) -> bool:
+    return (previous is not None
+            and previous.manifest.chunking == Chunking.from_settings(settings).record())
+
+
+def _patchable(settings: Settings, engine: Engine, previous: Previous | None) -> bool:
+    """A copy of the previous build's embedded store can be patched into this build's: same
+    model, engine, passages and (qdrant-edge) index settings. Server mode writes every build
+    afresh (its collections are named after the build)."""
+    if previous is None or engine == "server" or not _same_passages(settings, previous):
         return False
-    m = previous.manifest
-    return (m.model == settings.model and m.engine == engine
-            and m.chunking == Chunking.from_settings(settings).record()
-            and (previous.build / FOLDERS[engine]).is_dir())
+    m, folder = previous.manifest, previous.build / FOLDERS[engine]
+    if m.model != settings.model or m.engine != engine or not folder.is_dir():
+        return False
+    if engine == "edge":
+        from principles.vectors_edge import built_alike
+
+        return built_alike(folder, collection_names("", server=False).values(),
+                           tuning_of(settings))
+    return True
 
 
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
                   console: Console) -> VectorBuild:
-    cache = EmbeddingCache(settings.model)
-    cache.load(previous.build if previous else None)
-    engine = engine_for(settings.qdrant_url, settings.embedded_engine)
-    reuse = _reusable(settings, engine, previous)
     compatible = previous is not None and previous.manifest.model == settings.model
     old_hashes = previous.manifest.page_hashes if (compatible and previous) else {}
     changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
     removed = sorted(set(old_hashes) - set(hashes))
-    # Points to write: the changed pages when patching a copied store, else every page (the
-    # unchanged ones' vectors come from the cache, so only changed text is ever encoded).
-    written = changed if reuse else pages
-
-    rows = {p.id: passage_rows(p, settings) for p in pages}
-    texts = [page_text(p) for p in written] + [r[2] for p in written for r in rows[p.id]]
+    earlier = VectorTable.load(previous.build) if previous else None
+    position = ({page_id: j for j, page_id in enumerate(earlier.page_ids)}
+                if earlier is not None and compatible and _same_passages(settings, previous)
+                else {})
+    carried = {p.id: position[p.id] for p in pages
+               if p.id in position and old_hashes.get(p.id) == hashes[p.id]}
+    fresh = [p for p in pages if p.id not in carried]
+    rows = {p.id: passage_rows(p, settings) for p in fresh}
+    texts = {p.id: [page_text(p), *(r[2] for r in rows[p.id])] for p in fresh}
     with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        task = progress.add_task("embed", total=len(texts))
-        vectors = cache.embed(encoder, texts, lambda n: progress.advance(task, n))
-    dimension = int(vectors.shape[1]) if len(vectors) else (
-        previous.manifest.dimension if (compatible and previous) else encoder.dimension)
+        task = progress.add_task("embed", total=sum(len(t) for t in texts.values()))
+        embedded = embed_table(settings.model, [p.id for p in pages], carried, texts, earlier,
+                               encoder, lambda n: progress.advance(task, n))
+    table = embedded.table
 
+    engine = engine_for(settings.qdrant_url, settings.embedded_engine)
+    patchable = _patchable(settings, engine, previous)
+    # Points to write: the fresh pages' when patching a copy of the previous store, else all.
+    written = fresh if patchable else pages
+    rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
     collections = collection_names(build_id, server=settings.qdrant_url is not None)
-    if reuse and previous:
-        shutil.copytree(previous.build / FOLDERS[engine], staging / FOLDERS[engine])
-    store = open_store(engine, staging, settings.qdrant_url, settings.qdrant_api_key,
-                       tuning_of(settings))
-    try:
-        if not reuse:
-            store.create(collections["pages"], dimension)
-            store.create(collections["passages"], dimension)
-        if reuse:
-            stale = removed + [p.id for p in changed if p.id in old_hashes]
-            store.delete_pages(collections["pages"], stale)
-            store.delete_pages(collections["passages"], stale)
-        n = len(written)
-        store.upsert(collections["pages"], [p.id for p in written], vectors[:n],
-                     [_payload(p) for p in written])
-        changed_rows = [r for p in written for r in rows[p.id]]
-        store.upsert(collections["passages"], [r[0] for r in changed_rows], vectors[n:],
-                     [r[1] for r in changed_rows])
-        if isinstance(store, QdrantStore) and engine == "server":
-            store.index_payload_fields(collections.values())
-        for name in collections.values():
-            store.finish(name)
-    finally:
-        store.close()
+    patch = (Patch(previous.build, removed + [p.id for p in fresh if p.id in old_hashes])
+             if patchable and previous else None)
+    write_store(settings, engine, staging, collections, _points(written, rows, table),
+                int(table.vectors.shape[1]), patch)
 
-    page_keys = [text_key(settings.model, page_text(p)) for p in pages]
-    passage_keys = [[text_key(settings.model, r[2]) for r in rows[p.id]] for p in pages]
-    all_vectors = PageVectors(
-        page=np.stack([cache.vectors[k] for k in page_keys]).astype(np.float32),
-        passages=[np.stack([cache.vectors[k] for k in keys]).astype(np.float32)
-                  for keys in passage_keys])
-    cache.save(staging, set(page_keys).union(*passage_keys))
-    passages = sum(len(r) for r in rows.values())
-    counts = {"page_vectors": len(pages), "passage_vectors": passages,
-              "vectors": len(pages) + passages, "changed_pages": len(changed),
-              "removed_pages": len(removed), "encoded": cache.encoded,
-              "reused_vectors": len(pages) + passages - cache.encoded, "dimension": dimension}
-    return VectorBuild(counts, collections, all_vectors, engine)
+    table.save(staging)
+    n = len(pages)
+    passages = len(table.keys) - n
+    counts = {"page_vectors": n, "passage_vectors": passages, "vectors": n + passages,
+              "changed_pages": len(changed), "removed_pages": len(removed),
+              "encoded": embedded.encoded, "reused_vectors": n + passages - embedded.encoded,
+              "stored_pages": len(written), "dimension": int(table.vectors.shape[1])}
+    starts = table.passage_starts.tolist()
+    vectors = PageVectors(page=table.vectors[:n], passages=[
+        table.vectors[s:s + c] for s, c in zip(starts, table.passage_counts.tolist(), strict=True)])
+    return VectorBuild(counts, collections, vectors, engine)
 
 
-def build_sparse(pages: list[Page], settings: Settings) -> dict[str, SparseIndex]:
+def _points(pages: list[Page], rows: dict[str, list[tuple[str, dict[str, Any], str]]],
+            table: VectorTable) -> dict[str, Points]:
+    """The page and passage points of `pages`, their vectors from the table."""
+    position = {page_id: i for i, page_id in enumerate(table.page_ids)}
+    at = [position[p.id] for p in pages]
+    starts = table.passage_starts
+    passage_at = [int(starts[i]) + k for i, p in zip(at, pages, strict=True)
+                  for k in range(len(rows[p.id]))]
+    passages = [r for p in pages for r in rows[p.id]]
+    return {"pages": Points([p.id for p in pages], table.vectors[at], [_payload(p) for p in pages]),
+            "passages": Points([r[0] for r in passages], table.vectors[passage_at],
+                               [r[1] for r in passages])}
+
+
+def write_sparse(settings: Settings, staging: Path, pages: list[Page], hashes: dict[str, str],
+                 previous: Previous | None) -> dict[str, int]:
     """BM25 twice: over the passages (a match inside a long page) and over whole pages (head
     fields and body as one document, so words spread over a page still add up). Fused with the
-    two dense lists, both beat either one alone on the site corpus (bench/quality.py)."""
-    texts: list[str] = []
-    payloads: list[dict[str, Any]] = []
-    for page in pages:
-        for _, payload, text in passage_rows(page, settings):
-            texts.append(text)
-            payloads.append(payload)
-    whole = [page_text(p) for p in pages]
-    return {SPARSE_DIR: SparseIndex.build(texts, payloads),
-            PAGES_DIR: SparseIndex.build(whole, [{**_payload(p), "passage": -1} for p in pages])}
+    two dense lists, both beat either one alone on the site corpus (bench/quality.py).
+    Documents of pages unchanged since the previous build (same passages) are not tokenized
+    again: their term counts come from it."""
+    old_hashes = previous.manifest.page_hashes if previous and _same_passages(settings, previous) else {}
+    page_ids = [p.id for p in pages]
+    changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
+    tokenized = 0
+    for name, documents in ((SPARSE_DIR, _passage_documents), (PAGES_DIR, _page_documents)):
+        earlier = bm25_build.Previous.load(previous.build / name) if previous and old_hashes else None
+        missing = set(page_ids).difference(earlier.page_ids) if earlier else set(page_ids)
+        fresh = {p.id: documents(p, settings) for p in changed}
+        fresh.update((p.id, documents(p, settings)) for p in pages
+                     if p.id in missing and p.id not in fresh)
+        built = bm25_build.build(page_ids, fresh, earlier)
+        built.save(staging / name)
+        tokenized += built.tokenized_docs
+    return {"bm25_documents_tokenized": tokenized}
+
+
+def _passage_documents(page: Page, settings: Settings) -> list[bm25_build.Doc]:
+    return [(payload, text) for _, payload, text in passage_rows(page, settings)]
+
+
+def _page_documents(page: Page, settings: Settings) -> list[bm25_build.Doc]:
+    return [({**_payload(page), "passage": -1}, page_text(page))]

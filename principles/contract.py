@@ -27,6 +27,12 @@ GRAPH_NT_FILE = "graph.nt"  # the RDF graph, one sorted line per triple (what SP
 GRAPH_TTL_FILE = "graph.ttl"  # the same graph as Turtle, for people
 GRAPH_PARTS_FILE = "graph_parts.json"  # where each subject's lines are in both (ingest only)
 SHACL_FILE = "shacl.json"  # SHACL findings by focus node (ingest only: the next build's input)
+VECTOR_TABLE_DIR = "embeddings"  # every vector of a build in page order, with its text key
+# Inside each BM25 folder, beside bm25s's files: the term frequency of every score (tf.npy,
+# in the score matrix's order) and the pages its documents belong to (pages.json), so the
+# next ingest tokenizes only the documents of changed pages.
+BM25_TF_FILE = "tf.npy"
+BM25_PAGES_FILE = "pages.json"
 
 
 class PageRecord(TypedDict):

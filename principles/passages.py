@@ -21,6 +21,10 @@ class Passage:
 def chunk(body: str, words: int, overlap: int) -> list[Passage]:
     """Windows of `words` words sharing `overlap` words; a short tail is merged into the
     window before it, so no passage is a handful of stray words."""
+    count = len(body.split())  # str.split and \S+ agree on what a space is (str.isspace)
+    if 0 < count <= words:  # one window, the whole body: no word offsets needed (~20x faster)
+        start, end = len(body) - len(body.lstrip()), len(body.rstrip())
+        return [Passage(0, start, end, body[start:end])]
     spans = [(m.start(), m.end()) for m in _WORD.finditer(body)]
     if not spans:
         return []
