@@ -17,13 +17,14 @@ from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
-from ingest.corpus import CorpusFile, load_pages
+from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
 from ingest.network import build_network, write_network
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
+from ingest.parse_cache import ParseCache, ParsedCorpus, content_hashes, fingerprint, parse_corpus
 from ingest.rdf import build_graph, write_rdf
 from ingest.related import Params, VectorIndex, compute_related
 from ingest.related import Previous as PreviousRelated
@@ -65,6 +66,8 @@ class Build:
     console: Console
     previous_build: Path | None = None
     previous: Manifest | None = None
+    digests: dict[str, str] = field(default_factory=dict)  # file digests by corpus path
+    parsed: ParsedCorpus | None = None
     pages: list[Page] = field(default_factory=list)
     terms: dict[str, Term] = field(default_factory=dict)
     alias_table: dict[str, str] = field(default_factory=dict)
@@ -90,10 +93,15 @@ class Build:
 
 
 def parse(build: Build) -> Counts:
-    """Front matter and bodies to pages; terms, aliases and the editor's rules resolved."""
+    """Front matter and bodies to pages, parsing only files whose bytes changed since the
+    previous build (ingest/parse_cache.py); terms, aliases and the editor's rules resolved
+    over the whole corpus."""
     settings = build.settings
-    build.pages = load_pages(build.files, build.report, max_file_bytes=settings.max_file_bytes,
-                             max_aliases=settings.max_aliases)
+    current = fingerprint(settings)
+    files = parse_corpus(build.files, build.digests,
+                         ParseCache.load(build.previous_build, build.previous, current), settings)
+    build.parsed = ParsedCorpus(current, files)
+    build.pages = unique_pages(files, build.report)
     if not build.pages:  # an empty index would serve nothing: keep the current build instead
         problems = [f.line() for f in build.report.sorted()][:3]
         raise IngestError(
@@ -103,12 +111,13 @@ def parse(build: Build) -> Counts:
     build.terms = resolve_terms(build.pages, build.report)
     build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
     build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
-    build.hashes = {p.id: p.content_hash() for p in build.pages}
+    build.hashes = content_hashes(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
             "aliases": sum(len(p.aliases) for p in build.pages),
-            "alias_conflicts": len(build.conflicts), "files": len(build.files)}
+            "alias_conflicts": len(build.conflicts), "files": len(build.files),
+            "parsed_files": build.parsed.parsed_again}
 
 
 def rdf_and_shacl(build: Build) -> Counts:

@@ -23,10 +23,13 @@ TERMS_FILE = "terms.json"
 ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
+PARSED_FILE = "parsed.json"  # ingest's own: what the next ingest need not parse again
 
 
 class PageRecord(TypedDict):
-    """One page of pages.json: the parsed page as ingest resolved it."""
+    """One page of pages.json: the parsed page as ingest resolved it. The next ingest
+    rebuilds the page of an unchanged file from this record (ingest/parse_cache.py), so
+    every field but `terms`, `passages` and `hash` holds exactly what parsing gave."""
 
     id: str  # path relative to the corpus root, without /_index.md, /index.md, .md, .txt
     rel_path: str
@@ -79,6 +82,33 @@ class AliasesRecord(TypedDict):
     rule: str
     paths: dict[str, str]
     conflicts: list[AliasConflictRecord]
+
+
+class FindingRecord(TypedDict):
+    """One report line (ingest/report.py `Finding`) as stored."""
+
+    path: str
+    where: str
+    problem: str
+    action: str
+    severity: str
+    kind: str
+
+
+class ParsedFileRecord(TypedDict):
+    """One page file of parsed.json: the bytes it had when parsed and what parsing gave."""
+
+    rel: str  # path in the corpus
+    digest: str  # sha256 (hex) of the bytes parsed
+    page: str | None  # the page id it parsed into (None: skipped); kept pages are in pages.json
+    findings: list[FindingRecord]  # the report lines reading and parsing it gave, in order
+
+
+class ParsedRecord(TypedDict):
+    """parsed.json: read by the next ingest only, never by the service."""
+
+    fingerprint: str  # parsing code and settings; another fingerprint reuses nothing
+    files: list[ParsedFileRecord]
 
 
 def term_key(kind: str, slug: str) -> str:
@@ -167,9 +197,15 @@ def write_records(folder: Path, pages: list[PageRecord], terms: list[TermRecord]
                                    "utf-8")
 
 
+def read_page_records(folder: Path) -> list[PageRecord]:
+    """pages.json; raises OSError or ValueError on a damaged build."""
+    pages: list[PageRecord] = json.loads((folder / PAGES_FILE).read_bytes())
+    return pages
+
+
 def read_records(folder: Path) -> BuildRecords:
     """Raises OSError, ValueError or KeyError on a damaged build; callers say how to fix it."""
-    pages: list[PageRecord] = json.loads((folder / PAGES_FILE).read_text("utf-8"))
+    pages = read_page_records(folder)
     terms: list[TermRecord] = json.loads((folder / TERMS_FILE).read_text("utf-8"))
     aliases: AliasesRecord = json.loads((folder / ALIASES_FILE).read_text("utf-8"))
     return BuildRecords({p["id"]: p for p in pages},

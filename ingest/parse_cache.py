@@ -1,0 +1,165 @@
+"""Carry over the parse of every page file whose bytes are unchanged since the previous build.
+
+Parsing a page (YAML front matter above all) is a pure function of its corpus path, its bytes,
+the parsing settings and the code; so a file with the same path and digest as in the previous
+build parses into the page that build stored in pages.json, with the report lines it stored in
+parsed.json. Only changed and new files are parsed again. Everything resolved across the
+corpus (duplicate ids, terms, aliases, editorial rules) is still resolved over all pages.
+
+A previous build made by other code or settings (the fingerprint), of another index format,
+or damaged, carries nothing over.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ingest.corpus import CorpusFile, ParsedFile, parse_file
+from ingest.pages import Page
+from ingest.report import Finding
+from principles.contract import (
+    PARSED_FILE,
+    PageRecord,
+    ParsedFileRecord,
+    ParsedRecord,
+    read_page_records,
+)
+from principles.index import INDEX_FORMAT, Manifest
+from principles.settings import Settings
+
+CODE_PACKAGES = ("ingest", "principles", "ontology")  # whatever parsing may call lives here
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The source of every module parsing may run, and the libraries' versions: any edit
+    to the code invalidates what earlier builds parsed (a wider net than needed, never
+    narrower)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(f"{sys.version_info[:2]} yaml={yaml.__version__} "
+                  f"unicode={unicodedata.unidata_version}".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(settings: Settings) -> str:
+    """What, besides a file's path and bytes, decides how it parses."""
+    return hashlib.sha256(f"{_code_digest()} format={INDEX_FORMAT} "
+                          f"max_file_bytes={settings.max_file_bytes} "
+                          f"max_aliases={settings.max_aliases}".encode()).hexdigest()
+
+
+def page_from_record(record: PageRecord) -> Page:
+    """The page as parsing gave it (terms unresolved, as `build_page` leaves them)."""
+    taxonomy = record["taxonomy"]
+    return Page(
+        id=record["id"], rel_path=record["rel_path"], title=record["title"], url=record["url"],
+        type=record["type"], body=record["body"], description=record["description"],
+        abstract=record["abstract"], headline=record["headline"],
+        resource_id=record["resource_id"], date=record["date"], modified=record["modified"],
+        aliases=record["aliases"], term_refs=record["term_refs"],
+        draft=record["draft"], weight=record["weight"], slug=record["slug"],
+        authors=record["authors"], has_front_matter=record["has_front_matter"],
+        taxonomy=(taxonomy[0], taxonomy[1]) if taxonomy is not None else None,
+        related_rules=record["related_rules"])
+
+
+@dataclass(frozen=True)
+class ParseCache:
+    """The previous build's parsed files (by corpus path) and pages (by id)."""
+
+    files: dict[str, ParsedFileRecord]
+    pages: dict[str, PageRecord]
+
+    @classmethod
+    def load(cls, build: Path | None, manifest: Manifest | None,
+             current: str) -> ParseCache | None:
+        """None when nothing can be carried over (no previous build, another fingerprint or
+        index format, a build written before parsed.json, a damaged file)."""
+        if build is None or manifest is None or manifest.index_format != INDEX_FORMAT:
+            return None
+        try:
+            parsed: ParsedRecord = json.loads((build / PARSED_FILE).read_bytes())
+            if parsed["fingerprint"] != current:
+                return None
+            files = {entry["rel"]: entry for entry in parsed["files"]}
+            pages = {record["id"]: record for record in read_page_records(build)}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(files, pages)
+
+    def reuse(self, rel: str, digest: str | None) -> ParsedFile | None:
+        """The file as the previous build parsed it, if its bytes are the same."""
+        entry = self.files.get(rel)
+        if digest is None or entry is None or entry["digest"] != digest:
+            return None
+        if entry["page"] is None:
+            return ParsedFile(rel, digest, None, [Finding.of(f) for f in entry["findings"]],
+                              carried_over=True)
+        record = self.pages.get(entry["page"])
+        if record is None or record["rel_path"] != rel:  # it lost a duplicate id: parse it
+            return None
+        return ParsedFile(rel, digest, page_from_record(record),
+                          [Finding.of(f) for f in entry["findings"]], carried_over=True,
+                          previous=record)
+
+
+@dataclass(frozen=True)
+class ParsedCorpus:
+    """Every page file of this build as parsed (or carried over), and the fingerprint that
+    says what the next build may carry over from it."""
+
+    fingerprint: str
+    files: list[ParsedFile]
+
+    @property
+    def parsed_again(self) -> int:
+        return sum(not item.carried_over for item in self.files)
+
+    def save(self, folder: Path) -> None:
+        """parsed.json: every file that was read, with its digest and findings."""
+        record: ParsedRecord = {"fingerprint": self.fingerprint, "files": [
+            {"rel": item.rel, "digest": item.digest,
+             "page": item.page.id if item.page is not None else None,
+             "findings": [f.record() for f in item.findings]}
+            for item in self.files if item.digest is not None]}
+        (folder / PARSED_FILE).write_text(json.dumps(record, ensure_ascii=False,
+                                                     separators=(",", ":")), "utf-8")
+
+
+def parse_corpus(files: list[CorpusFile], digests: dict[str, str], previous: ParseCache | None,
+                 settings: Settings) -> list[ParsedFile]:
+    """Every file in order: carried over when `digests` (the corpus hash's) says its bytes
+    are the previous build's, parsed otherwise."""
+    out = []
+    for item in files:
+        rel = str(item.rel)
+        reused = previous.reuse(rel, digests.get(rel)) if previous is not None else None
+        out.append(reused or parse_file(item, max_file_bytes=settings.max_file_bytes,
+                                        max_aliases=settings.max_aliases))
+    return out
+
+
+def content_hashes(parsed: list[ParsedFile], pages: list[Page]) -> dict[str, str]:
+    """Each page's content hash (terms resolved). A carried-over page whose resolved terms
+    are the ones its previous record holds has that record's hash: every other input of
+    `Page.content_hash` comes from the same bytes through the same code."""
+    previous = {id(item.page): item.previous for item in parsed if item.previous is not None}
+    hashes: dict[str, str] = {}
+    for page in pages:
+        record = previous.get(id(page))
+        hashes[page.id] = (record["hash"] if record is not None and record["terms"] == page.terms
+                           else page.content_hash())
+    return hashes
