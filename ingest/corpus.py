@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import NamedTuple
 
 from ingest.pages import DEFAULT_MAX_ALIASES, Page, build_page
 from ingest.report import Action, Finding, Report, Severity
 from ingest.safe_read import Refused, read_bounded
 from ingest.source import read_reported, source_from_bytes
-from principles.contract import PageRecord
 from principles.paths import BUNDLE_FILES, PAGE_SUFFIXES, page_id_for
 
 NOT_PAGES = {"readme.md", "license.md", "changelog.md"}
@@ -19,8 +19,14 @@ NOT_PAGES = {"readme.md", "license.md", "changelog.md"}
 
 @dataclass(frozen=True)
 class CorpusFile:
-    path: Path  # the real file (a symlink inside the corpus is replaced by its target)
-    rel: PurePosixPath  # where it sits in the corpus: the page id comes from this
+    """Plain strings: every ingest lists the whole corpus, incremental ones included."""
+
+    real: str  # the real file (a symlink inside the corpus is replaced by its target)
+    rel: str  # where it sits in the corpus, `/`-separated: the page id comes from this
+
+    @property
+    def path(self) -> Path:
+        return Path(self.real)
 
 
 DEFAULT_MAX_FILE_BYTES = 2_000_000
@@ -74,7 +80,7 @@ def _walk(corpus: Path, report: Report) -> list[CorpusFile]:
                                "socket); remove it from the corpus", Action.SKIPPED,
                                Severity.ERROR, "not-a-file")
                     continue
-                found.append(CorpusFile(Path(target), PurePosixPath(rel)))
+                found.append(CorpusFile(target, rel))
     return found
 
 
@@ -102,8 +108,9 @@ def discover(corpus: Path, report: Report | None = None) -> list[CorpusFile]:
     found = _walk(corpus, report if report is not None else Report())
 
     def order(item: CorpusFile) -> tuple[str, int, str]:
-        rank = 0 if item.rel.name in BUNDLE_FILES else 1 if item.rel.suffix == ".md" else 2
-        return (page_id_for(item.rel), rank, str(item.rel))
+        name = item.rel.rpartition("/")[2]
+        rank = 0 if name in BUNDLE_FILES else 1 if name.endswith(".md") else 2
+        return (page_id_for(item.rel), rank, item.rel)
 
     return sorted(found, key=order)
 
@@ -111,7 +118,7 @@ def discover(corpus: Path, report: Report | None = None) -> list[CorpusFile]:
 UNREAD = "unread:"  # a file digest naming why the file was not read, not its bytes
 
 
-def file_digest(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+def file_digest(path: str | Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """sha256 (hex) of the file's bytes, read bounded like the ingest's own reads; or
     UNREAD + the reason (`too-large`, `unreadable`, ...)."""
     try:
@@ -126,7 +133,7 @@ def file_digests(files: list[CorpusFile],
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, str]:
     """Every page file's digest by its corpus path: read once, for the corpus hash and for
     the parse step (which parses only files whose digest changed)."""
-    return {str(item.rel): file_digest(item.path, max_file_bytes) for item in files}
+    return {item.rel: file_digest(item.real, max_file_bytes) for item in files}
 
 
 def corpus_hash(files: list[CorpusFile], skipped: list[str] | None = None,
@@ -139,7 +146,7 @@ def corpus_hash(files: list[CorpusFile], skipped: list[str] | None = None,
     if digests is None:
         digests = file_digests(files, max_file_bytes)
     digest = hashlib.sha256()
-    for rel in sorted(str(item.rel) for item in files):
+    for rel in sorted(item.rel for item in files):
         digest.update(rel.encode())
         digest.update(b"\0")
         one = digests[rel]
@@ -151,24 +158,31 @@ def corpus_hash(files: list[CorpusFile], skipped: list[str] | None = None,
     return digest.hexdigest()
 
 
+class Resolved(NamedTuple):
+    """What the previous build resolved for a page it stored: its terms and content hash."""
+
+    terms: dict[str, list[str]]
+    content_hash: str
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     """One page file as parsed: the digest of the bytes parsed (None: not read), the page
     (None: skipped) and the report lines parsing it gave. `carried_over`: taken from the
-    previous build (ingest/parse_cache.py), with `previous`, the record its page came from."""
+    previous build (ingest/parse_cache.py), with what that build resolved for the page."""
 
     rel: str
     digest: str | None
     page: Page | None
     findings: list[Finding]
     carried_over: bool = False
-    previous: PageRecord | None = None
+    previous: Resolved | None = None
 
 
 def parse_file(item: CorpusFile, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                max_aliases: int = DEFAULT_MAX_ALIASES) -> ParsedFile:
     """Read, decode and normalise one file; never fails (problems become its findings)."""
-    rel, found = str(item.rel), Report()
+    rel, found = item.rel, Report()
     raw = read_reported(item.path, rel, found, max_file_bytes)
     if raw is None:
         return ParsedFile(rel, None, None, found.findings)

@@ -197,15 +197,9 @@ def write_records(folder: Path, pages: list[PageRecord], terms: list[TermRecord]
                                    "utf-8")
 
 
-def read_page_records(folder: Path) -> list[PageRecord]:
-    """pages.json; raises OSError or ValueError on a damaged build."""
-    pages: list[PageRecord] = json.loads((folder / PAGES_FILE).read_bytes())
-    return pages
-
-
 def read_records(folder: Path) -> BuildRecords:
     """Raises OSError, ValueError or KeyError on a damaged build; callers say how to fix it."""
-    pages = read_page_records(folder)
+    pages: list[PageRecord] = json.loads((folder / PAGES_FILE).read_text("utf-8"))
     terms: list[TermRecord] = json.loads((folder / TERMS_FILE).read_text("utf-8"))
     aliases: AliasesRecord = json.loads((folder / ALIASES_FILE).read_text("utf-8"))
     return BuildRecords({p["id"]: p for p in pages},

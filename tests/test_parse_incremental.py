@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from bench.scale import SyntheticEncoder
+from ingest.pages import Page
 from ingest.pipeline import IngestResult, ingest
-from principles.contract import PARSED_FILE
+from principles.contract import PARSED_FILE, PageRecord
 from principles.settings import Settings
 
 
@@ -110,3 +112,10 @@ def test_reingest_parses_changed_files_and_equals_a_full_ingest(tmp_path: Path) 
     fourth = _incremental(fewer)
     assert fourth.manifest is not None
     assert fourth.manifest.counts["parsed_files"] == fourth.manifest.counts["files"]
+
+
+def test_every_page_field_is_stored() -> None:
+    """A carried-over page is decoded from pages.json: a Page field without a record field
+    would come back as its default instead of what parsing gave."""
+    stored = set(PageRecord.__annotations__)
+    assert {f.name for f in fields(Page) if f.name != "passage_cache"} <= stored
