@@ -23,6 +23,7 @@ from pathlib import Path
 import msgspec
 import yaml
 
+from ingest.collector import collector_paused
 from ingest.corpus import CorpusFile, ParsedFile, Resolved, parse_file
 from ingest.pages import Page, no_terms
 from ingest.report import Finding
@@ -76,11 +77,12 @@ class ParseCache:
         if build is None or manifest is None or manifest.index_format != INDEX_FORMAT:
             return None
         try:
-            parsed: ParsedRecord = json.loads((build / PARSED_FILE).read_bytes())
-            if parsed["fingerprint"] != current:
-                return None
-            files = {entry["rel"]: entry for entry in parsed["files"]}
-            pages = {page.id: page for page in _PAGES.decode((build / PAGES_FILE).read_bytes())}
+            with collector_paused():
+                parsed: ParsedRecord = json.loads((build / PARSED_FILE).read_bytes())
+                if parsed["fingerprint"] != current:
+                    return None
+                files = {entry["rel"]: entry for entry in parsed["files"]}
+                pages = {page.id: page for page in _PAGES.decode((build / PAGES_FILE).read_bytes())}
         except (OSError, ValueError, KeyError, TypeError, msgspec.MsgspecError):
             return None
         return cls(files, pages, manifest.page_hashes)
@@ -127,16 +129,18 @@ class ParsedCorpus:
                                                      separators=(",", ":")), "utf-8")
 
 
-def parse_corpus(files: list[CorpusFile], digests: dict[str, str], previous: ParseCache | None,
+def parse_corpus(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
                  settings: Settings) -> list[ParsedFile]:
     """Every file in order: carried over when `digests` (the corpus hash's) says its bytes
     are the previous build's, parsed otherwise."""
-    out = []
-    for item in files:
-        reused = previous.reuse(item.rel, digests.get(item.rel)) if previous is not None else None
-        out.append(reused or parse_file(item, max_file_bytes=settings.max_file_bytes,
-                                        max_aliases=settings.max_aliases))
-    return out
+    with collector_paused():
+        carried = {} if cache is None else {
+            item.rel: found for item in files
+            if (found := cache.reuse(item.rel, digests.get(item.rel))) is not None}
+    fresh = {item.rel: parse_file(item, max_file_bytes=settings.max_file_bytes,
+                                  max_aliases=settings.max_aliases)
+             for item in files if item.rel not in carried}
+    return [carried.get(item.rel) or fresh[item.rel] for item in files]
 
 
 def content_hashes(parsed: list[ParsedFile], pages: list[Page]) -> dict[str, str]:

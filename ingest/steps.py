@@ -17,6 +17,7 @@ from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
+from ingest.collector import collector_paused
 from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
@@ -108,10 +109,12 @@ def parse(build: Build) -> Counts:
             f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} page "
             f"file(s) found, none readable); the current index is unchanged. Add Markdown pages "
             "(.md, .markdown, .txt) or fix the files: " + ("; ".join(problems) or "no page files"))
-    build.terms = resolve_terms(build.pages, build.report)
-    build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
-    build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
-    build.hashes = content_hashes(files, build.pages)
+    with collector_paused():  # what follows makes only long-lived objects (ingest/collector.py)
+        build.terms = resolve_terms(build.pages, build.report)
+        build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
+        build.editorial = resolve_editorial(build.pages, build.alias_table, settings,
+                                            build.report)
+        build.hashes = content_hashes(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
