@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ def fingerprint(settings: Settings) -> str:
 # pages.json decoded straight into pages (typed and checked as it is read; the record's
 # `passages` and `hash` are skipped): twice as fast as json.loads and a Page per record.
 _PAGES = msgspec.json.Decoder(list[Page])
+_PARSED = msgspec.json.Decoder(ParsedRecord)
 
 
 class ParseCache:
@@ -78,7 +78,7 @@ class ParseCache:
             return None
         try:
             with collector_paused():
-                parsed: ParsedRecord = json.loads((build / PARSED_FILE).read_bytes())
+                parsed = _PARSED.decode((build / PARSED_FILE).read_bytes())
                 if parsed["fingerprint"] != current:
                     return None
                 files = {entry["rel"]: entry for entry in parsed["files"]}
@@ -120,13 +120,14 @@ class ParsedCorpus:
 
     def save(self, folder: Path) -> None:
         """parsed.json: every file that was read, with its digest and findings."""
-        record: ParsedRecord = {"fingerprint": self.fingerprint, "files": [
-            {"rel": item.rel, "digest": item.digest,
-             "page": item.page.id if item.page is not None else None,
-             "findings": [f.record() for f in item.findings]}
-            for item in self.files if item.digest is not None]}
-        (folder / PARSED_FILE).write_text(json.dumps(record, ensure_ascii=False,
-                                                     separators=(",", ":")), "utf-8")
+        with collector_paused():
+            record: ParsedRecord = {"fingerprint": self.fingerprint, "files": [
+                {"rel": item.rel, "digest": item.digest,
+                 "page": item.page.id if item.page is not None else None,
+                 "findings": [f.record() for f in item.findings]}
+                for item in self.files if item.digest is not None]}
+            data = msgspec.json.encode(record)
+        (folder / PARSED_FILE).write_bytes(data)
 
 
 def parse_corpus(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
