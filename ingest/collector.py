@@ -24,3 +24,33 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class LongLived:
+    """What lives until the ingest ends (imported modules, the corpus's parsed pages), moved
+    out of the collector's sight once made: otherwise every full collection of the later
+    steps walks it again (re-ingest at 2k pages: 2.2 s of collection, 1.0 s with the heap
+    frozen after parse). A process that froze objects itself is left alone."""
+
+    def __init__(self) -> None:
+        self.owner = gc.get_freeze_count() == 0
+
+    def keep(self) -> None:
+        """Everything alive now stays alive until `release`."""
+        if self.owner:
+            gc.freeze()
+
+    def release(self) -> None:
+        if self.owner:
+            gc.unfreeze()
+
+
+@contextmanager
+def long_lived() -> Iterator[LongLived]:
+    """Thawed when the ingest ends, so a long-lived process (`--watch`) collects what it
+    drops afterwards."""
+    heap = LongLived()
+    try:
+        yield heap
+    finally:
+        heap.release()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ingest.collector import LongLived, long_lived
 from ingest.corpus import corpus_hash, discover, file_digests
 from ingest.editorial import rules_digest
 from ingest.report import Report, Severity
@@ -58,8 +59,8 @@ def ingest(settings: Settings, *, encoder: Encoder | None = None, force: bool = 
         layout.root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise IngestError(f"cannot create index folder {layout.root}: {exc.strerror}") from exc
-    with _exclusive(layout.root):
-        return _run(settings, layout, encoder, force, console)
+    with _exclusive(layout.root), long_lived() as heap:
+        return _run(settings, layout, encoder, force, console, heap)
 
 
 @contextmanager
@@ -90,7 +91,7 @@ def _previous(layout: IndexLayout) -> tuple[Path | None, Manifest | None]:
 
 
 def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force: bool,
-         console: Console) -> IngestResult:
+         console: Console, heap: LongLived) -> IngestResult:
     started = time.perf_counter()
     report = Report()
     files = discover(settings.corpus_dir, report)
@@ -116,6 +117,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         for step in STEPS:
             mark = time.perf_counter()
             counts.update(step.run(build))
+            if step.long_lived:
+                heap.keep()
             build.timings[step.name] = time.perf_counter() - mark
         build.report.write(build.folder / REPORT_FILE)
         if build.parsed is not None:

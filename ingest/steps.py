@@ -227,10 +227,11 @@ def query_encoder(build: Build) -> Counts:
 class Step:
     name: str
     run: Callable[[Build], Counts]
+    long_lived: bool = False  # what it leaves on the Build lives to the end (ingest/collector.py)
 
 
 STEPS: tuple[Step, ...] = (
-    Step("parse", parse),
+    Step("parse", parse, long_lived=True),
     Step("rdf+shacl", rdf_and_shacl),
     Step("stage", stage),
     Step("embed+store", embed_and_store),
