@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -59,7 +60,6 @@ def fingerprint(settings: Settings) -> str:
 # pages.json decoded straight into pages (typed and checked as it is read; the record's
 # `passages` and `hash` are skipped): twice as fast as json.loads and a Page per record.
 _PAGES = msgspec.json.Decoder(list[Page])
-_PARSED = msgspec.json.Decoder(ParsedRecord)
 
 
 class ParseCache:
@@ -78,7 +78,8 @@ class ParseCache:
             return None
         try:
             with collector_paused():
-                parsed = _PARSED.decode((build / PARSED_FILE).read_bytes())
+                parsed = msgspec.convert(json.loads((build / PARSED_FILE).read_bytes()),
+                                         ParsedRecord)
                 if parsed["fingerprint"] != current:
                     return None
                 files = {entry["rel"]: entry for entry in parsed["files"]}
@@ -126,8 +127,11 @@ class ParsedCorpus:
                  "page": item.page.id if item.page is not None else None,
                  "findings": [f.record() for f in item.findings]}
                 for item in self.files if item.digest is not None]}
-            data = msgspec.json.encode(record)
-        (folder / PARSED_FILE).write_bytes(data)
+            # ASCII: a report line may quote a lone surrogate from YAML ("\ud800"), which
+            # UTF-8 cannot hold and msgspec cannot read back
+            data = json.dumps(record, separators=(",", ":"))
+            del record  # freed while paused: the collector never sees it
+        (folder / PARSED_FILE).write_text(data, "ascii")
 
 
 def parse_corpus(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,

@@ -45,6 +45,8 @@ def _corpus(root: Path) -> None:
           "About this site.")
     (root / "notes").mkdir()
     (root / "notes" / "plain.txt").write_text("A plain note without front matter.\n", "utf-8")
+    # a report line quoting a lone surrogate (YAML escapes make one; UTF-8 cannot hold it)
+    _page(root, "notes/odd.md", 'title: Odd\nrelated:\n  "\\ud800": [about]\n', "Odd keys.")
 
 
 def _stored(result: IngestResult) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def test_reingest_parses_changed_files_and_equals_a_full_ingest(tmp_path: Path) 
                         query_encoder="torch")
     first = _incremental(settings)
     assert first.manifest is not None and first.build is not None
-    assert first.manifest.counts["parsed_files"] == first.manifest.counts["files"] == 10
+    assert first.manifest.counts["parsed_files"] == first.manifest.counts["files"] == 11
     assert (first.build / PARSED_FILE).is_file()
 
     # changed (a new term, a changed alias), added (claims an alias already taken and pins
@@ -104,6 +106,7 @@ def test_reingest_parses_changed_files_and_equals_a_full_ingest(tmp_path: Path) 
     stored = _stored(third)
     assert stored == _stored(_full(corpus, tmp_path))
     assert any(line.startswith("resources/articles/bad.md:") for line in stored["report"])
+    assert any(line.startswith("notes/odd.md:") and "\ud800" in line for line in stored["report"])
     assert any(p["rel_path"] == "resources/articles/dup.md" for p in stored["pages.json"])
 
     # a setting that changes parsing carries nothing over
