@@ -30,7 +30,8 @@ class LongLived:
     """What lives until the ingest ends (imported modules, the corpus's parsed pages), moved
     out of the collector's sight once made: otherwise every full collection of the later
     steps walks it again (re-ingest at 2k pages: 2.2 s of collection, 1.0 s with the heap
-    frozen after parse). A process that froze objects itself is left alone."""
+    frozen by the parse step, before the collector resumes). A process that froze objects
+    itself is left alone."""
 
     def __init__(self) -> None:
         self.owner = gc.get_freeze_count() == 0

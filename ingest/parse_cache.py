@@ -63,11 +63,13 @@ _PAGES = msgspec.json.Decoder(list[Page])
 
 
 class ParseCache:
-    """The previous build's parsed files (by corpus path), pages (by id) and hashes."""
+    """The previous build's parsed files (by corpus path), its pages (by id, read on first
+    use) and its content hashes."""
 
-    def __init__(self, files: dict[str, ParsedFileRecord], pages: dict[str, Page],
+    def __init__(self, build: Path, files: dict[str, ParsedFileRecord],
                  hashes: dict[str, str]) -> None:
-        self.files, self.pages, self.hashes = files, pages, hashes
+        self.build, self.files, self.hashes = build, files, hashes
+        self._pages: dict[str, Page] | None = None
 
     @classmethod
     def load(cls, build: Path | None, manifest: Manifest | None,
@@ -80,27 +82,42 @@ class ParseCache:
             with collector_paused():
                 parsed = msgspec.convert(json.loads((build / PARSED_FILE).read_bytes()),
                                          ParsedRecord)
-                if parsed["fingerprint"] != current:
-                    return None
                 files = {entry["rel"]: entry for entry in parsed["files"]}
-                pages = {page.id: page for page in _PAGES.decode((build / PAGES_FILE).read_bytes())}
-        except (OSError, ValueError, KeyError, TypeError, msgspec.MsgspecError):
+        except (OSError, ValueError, msgspec.MsgspecError):
             return None
-        return cls(files, pages, manifest.page_hashes)
+        if parsed["fingerprint"] != current:
+            return None
+        return cls(build, files, manifest.page_hashes)
+
+    def unchanged(self, rel: str, digest: str | None) -> bool:
+        entry = self.files.get(rel)
+        return digest is not None and entry is not None and entry["digest"] == digest
+
+    def _pages_by_id(self) -> dict[str, Page]:
+        """pages.json, decoded once; empty when damaged (every file is then parsed)."""
+        if self._pages is None:
+            try:
+                with collector_paused():
+                    self._pages = {page.id: page for page in
+                                   _PAGES.decode((self.build / PAGES_FILE).read_bytes())}
+            except (OSError, msgspec.MsgspecError):
+                self._pages = {}
+        return self._pages
 
     def reuse(self, rel: str, digest: str | None) -> ParsedFile | None:
         """The file as the previous build parsed it, if its bytes are the same. Each stored
         page is handed out once: the caller resolves (mutates) it."""
-        entry = self.files.get(rel)
-        if digest is None or entry is None or entry["digest"] != digest:
+        if not self.unchanged(rel, digest):
             return None
+        entry = self.files[rel]
         findings = [Finding.of(f) for f in entry["findings"]]
         if entry["page"] is None:
             return ParsedFile(rel, digest, None, findings, carried_over=True)
-        page = self.pages.get(entry["page"])
+        pages = self._pages_by_id()
+        page = pages.get(entry["page"])
         if page is None or page.rel_path != rel:  # it lost a duplicate id: parse it
             return None
-        del self.pages[page.id]
+        del pages[page.id]
         resolved, page.terms = page.terms, no_terms()  # as `build_page` leaves them
         content_hash = self.hashes.get(page.id)
         return ParsedFile(rel, digest, page, findings, carried_over=True,
@@ -134,18 +151,30 @@ class ParsedCorpus:
         (folder / PARSED_FILE).write_text(data, "ascii")
 
 
-def parse_corpus(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
-                 settings: Settings) -> list[ParsedFile]:
-    """Every file in order: carried over when `digests` (the corpus hash's) says its bytes
-    are the previous build's, parsed otherwise."""
-    with collector_paused():
-        carried = {} if cache is None else {
-            item.rel: found for item in files
-            if (found := cache.reuse(item.rel, digests.get(item.rel))) is not None}
-    fresh = {item.rel: parse_file(item, max_file_bytes=settings.max_file_bytes,
-                                  max_aliases=settings.max_aliases)
-             for item in files if item.rel not in carried}
-    return [carried.get(item.rel) or fresh[item.rel] for item in files]
+def parse_changed(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
+                  settings: Settings) -> dict[str, ParsedFile]:
+    """The files whose bytes are not the previous build's, parsed (by corpus path). Run
+    with the collector on: parsing YAML leaves garbage cycles (~2 KB a file)."""
+    return {item.rel: _parse(item, settings) for item in files
+            if cache is None or not cache.unchanged(item.rel, digests.get(item.rel))}
+
+
+def carry_over(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
+               changed: dict[str, ParsedFile], settings: Settings) -> list[ParsedFile]:
+    """Every file in order: `changed` ones as parsed, the others as the previous build
+    parsed them (or parsed now, the rare file whose page that build did not keep)."""
+    out = []
+    for item in files:
+        found = changed.get(item.rel)
+        if found is None and cache is not None:
+            found = cache.reuse(item.rel, digests.get(item.rel))
+        out.append(found or _parse(item, settings))
+    return out
+
+
+def _parse(item: CorpusFile, settings: Settings) -> ParsedFile:
+    return parse_file(item, max_file_bytes=settings.max_file_bytes,
+                      max_aliases=settings.max_aliases)
 
 
 def content_hashes(parsed: list[ParsedFile], pages: list[Page]) -> dict[str, str]:

@@ -111,14 +111,12 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
     build = Build(settings, layout, files, report, build_id,
                   encoder or Encoder(settings.model, settings.batch_size), console,
-                  previous_build, previous, digests)
+                  previous_build, previous, digests, heap=heap)
     counts: dict[str, int] = {}
     try:
         for step in STEPS:
             mark = time.perf_counter()
             counts.update(step.run(build))
-            if step.long_lived:
-                heap.keep()
             build.timings[step.name] = time.perf_counter() - mark
         build.report.write(build.folder / REPORT_FILE)
         if build.parsed is not None:

@@ -17,7 +17,7 @@ from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
-from ingest.collector import collector_paused
+from ingest.collector import LongLived, collector_paused
 from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
@@ -25,7 +25,14 @@ from ingest.network import build_network, write_network
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
-from ingest.parse_cache import ParseCache, ParsedCorpus, content_hashes, fingerprint, parse_corpus
+from ingest.parse_cache import (
+    ParseCache,
+    ParsedCorpus,
+    carry_over,
+    content_hashes,
+    fingerprint,
+    parse_changed,
+)
 from ingest.rdf import build_graph, write_rdf
 from ingest.related import Params, VectorIndex, compute_related
 from ingest.related import Previous as PreviousRelated
@@ -69,6 +76,7 @@ class Build:
     previous: Manifest | None = None
     digests: dict[str, str] = field(default_factory=dict)  # file digests by corpus path
     parsed: ParsedCorpus | None = None
+    heap: LongLived | None = None  # the pipeline's: what parse leaves is frozen in it
     pages: list[Page] = field(default_factory=list)
     terms: dict[str, Term] = field(default_factory=dict)
     alias_table: dict[str, str] = field(default_factory=dict)
@@ -99,22 +107,26 @@ def parse(build: Build) -> Counts:
     over the whole corpus."""
     settings = build.settings
     current = fingerprint(settings)
-    files = parse_corpus(build.files, build.digests,
-                         ParseCache.load(build.previous_build, build.previous, current), settings)
-    build.parsed = ParsedCorpus(current, files)
-    build.pages = unique_pages(files, build.report)
-    if not build.pages:  # an empty index would serve nothing: keep the current build instead
-        problems = [f.line() for f in build.report.sorted()][:3]
-        raise IngestError(
-            f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} page "
-            f"file(s) found, none readable); the current index is unchanged. Add Markdown pages "
-            "(.md, .markdown, .txt) or fix the files: " + ("; ".join(problems) or "no page files"))
-    with collector_paused():  # what follows makes only long-lived objects (ingest/collector.py)
+    cache = ParseCache.load(build.previous_build, build.previous, current)
+    changed = parse_changed(build.files, build.digests, cache, settings)
+    with collector_paused():  # what follows makes long-lived objects (ingest/collector.py)
+        files = carry_over(build.files, build.digests, cache, changed, settings)
+        build.parsed = ParsedCorpus(current, files)
+        build.pages = unique_pages(files, build.report)
+        if not build.pages:  # an empty index would serve nothing: keep the current build
+            problems = [f.line() for f in build.report.sorted()][:3]
+            raise IngestError(
+                f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} "
+                "page file(s) found, none readable); the current index is unchanged. Add "
+                "Markdown pages (.md, .markdown, .txt) or fix the files: "
+                + ("; ".join(problems) or "no page files"))
         build.terms = resolve_terms(build.pages, build.report)
         build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
         build.editorial = resolve_editorial(build.pages, build.alias_table, settings,
                                             build.report)
         build.hashes = content_hashes(files, build.pages)
+        if build.heap is not None:  # frozen before the collector resumes
+            build.heap.keep()
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
@@ -227,11 +239,10 @@ def query_encoder(build: Build) -> Counts:
 class Step:
     name: str
     run: Callable[[Build], Counts]
-    long_lived: bool = False  # what it leaves on the Build lives to the end (ingest/collector.py)
 
 
 STEPS: tuple[Step, ...] = (
-    Step("parse", parse, long_lived=True),
+    Step("parse", parse),
     Step("rdf+shacl", rdf_and_shacl),
     Step("stage", stage),
     Step("embed+store", embed_and_store),
