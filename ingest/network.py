@@ -12,7 +12,7 @@ from ingest.terms import Term
 from principles.contract import page_node, term_key, term_node
 from principles.related_store import RelatedColumns
 
-_EDGE_KIND = {"concepts": "has_concept", "categories": "has_category", "tags": "has_tag"}
+EDGE_KIND = {"concepts": "has_concept", "categories": "has_category", "tags": "has_tag"}
 
 
 RELATED_EDGES = 5
@@ -32,8 +32,8 @@ def build_network(pages: list[Page], terms: dict[str, Term],
                        url=page.url, draft=page.draft)
         for kind, slugs in page.terms.items():
             for slug in slugs:
-                graph.add_edge(page_node(page.id), term_node(term_key(kind, slug)), key=_EDGE_KIND[kind],
-                               kind=_EDGE_KIND[kind])
+                graph.add_edge(page_node(page.id), term_node(term_key(kind, slug)), key=EDGE_KIND[kind],
+                               kind=EDGE_KIND[kind])
         if page.taxonomy is not None:
             graph.add_edge(page_node(page.id), term_node("/".join(page.taxonomy)), key="defines",
                            kind="defines")

@@ -23,7 +23,6 @@ from pathlib import Path
 import msgspec
 import yaml
 
-from ingest.collector import collector_paused
 from ingest.corpus import CorpusFile, ParsedFile, Resolved, parse_file
 from ingest.pages import Page, no_terms
 from ingest.report import Finding
@@ -79,10 +78,8 @@ class ParseCache:
         if build is None or manifest is None or manifest.index_format != INDEX_FORMAT:
             return None
         try:
-            with collector_paused():
-                parsed = msgspec.convert(json.loads((build / PARSED_FILE).read_bytes()),
-                                         ParsedRecord)
-                files = {entry["rel"]: entry for entry in parsed["files"]}
+            parsed = msgspec.convert(json.loads((build / PARSED_FILE).read_bytes()), ParsedRecord)
+            files = {entry["rel"]: entry for entry in parsed["files"]}
         except (OSError, ValueError, msgspec.MsgspecError):
             return None
         if parsed["fingerprint"] != current:
@@ -97,9 +94,8 @@ class ParseCache:
         """pages.json, decoded once; empty when damaged (every file is then parsed)."""
         if self._pages is None:
             try:
-                with collector_paused():
-                    self._pages = {page.id: page for page in
-                                   _PAGES.decode((self.build / PAGES_FILE).read_bytes())}
+                self._pages = {page.id: page for page in
+                               _PAGES.decode((self.build / PAGES_FILE).read_bytes())}
             except (OSError, msgspec.MsgspecError):
                 self._pages = {}
         return self._pages
@@ -138,23 +134,19 @@ class ParsedCorpus:
 
     def save(self, folder: Path) -> None:
         """parsed.json: every file that was read, with its digest and findings."""
-        with collector_paused():
-            record: ParsedRecord = {"fingerprint": self.fingerprint, "files": [
-                {"rel": item.rel, "digest": item.digest,
-                 "page": item.page.id if item.page is not None else None,
-                 "findings": [f.record() for f in item.findings]}
-                for item in self.files if item.digest is not None]}
-            # ASCII: a report line may quote a lone surrogate from YAML ("\ud800"), which
-            # UTF-8 cannot hold and msgspec cannot read back
-            data = json.dumps(record, separators=(",", ":"))
-            del record  # freed while paused: the collector never sees it
-        (folder / PARSED_FILE).write_text(data, "ascii")
+        record: ParsedRecord = {"fingerprint": self.fingerprint, "files": [
+            {"rel": item.rel, "digest": item.digest,
+             "page": item.page.id if item.page is not None else None,
+             "findings": [f.record() for f in item.findings]}
+            for item in self.files if item.digest is not None]}
+        # ASCII: a report line may quote a lone surrogate from YAML ("\ud800"), which UTF-8
+        # cannot hold and msgspec cannot read back
+        (folder / PARSED_FILE).write_text(json.dumps(record, separators=(",", ":")), "ascii")
 
 
 def parse_changed(files: list[CorpusFile], digests: dict[str, str], cache: ParseCache | None,
                   settings: Settings) -> dict[str, ParsedFile]:
-    """The files whose bytes are not the previous build's, parsed (by corpus path). Run
-    with the collector on: parsing YAML leaves garbage cycles (~2 KB a file)."""
+    """The files whose bytes are not the previous build's, parsed (by corpus path)."""
     return {item.rel: _parse(item, settings) for item in files
             if cache is None or not cache.unchanged(item.rel, digests.get(item.rel))}
 

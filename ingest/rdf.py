@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pyoxigraph
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
@@ -13,7 +10,7 @@ from ingest.terms import Term
 from ontology.vocab import PG as PG_IRI
 from ontology.vocab import SCHEMA as SCHEMA_IRI
 from ontology.vocab import TAXONOMY_KINDS, page_iri, schema_class, scheme_iri, term_iri
-from principles.contract import term_key
+from principles.contract import page_node, term_key, term_node
 
 PG = Namespace(PG_IRI)
 SDO = Namespace(SCHEMA_IRI)
@@ -98,26 +95,41 @@ def add_page(graph: Graph, page: Page, terms: dict[str, Term]) -> None:
         graph.add((node, SDO.mainEntity, URIRef(term_iri(*page.taxonomy))))
 
 
-def build_graph(pages: list[Page], terms: dict[str, Term]) -> Graph:
-    graph = new_graph()
-    add_schemes(graph)
+def nt_subject(iri: str) -> str:
+    """How an IRI subject starts its N-Triples lines (the IRIs of ontology/vocab.py are
+    percent-encoded, so nothing in them needs escaping)."""
+    return f"<{iri}>"
+
+
+def scheme_source(kind: str) -> str:
+    """Each subject of the graph comes from one source: a page (`page:<id>`), a term
+    (`term:<kind>/<slug>`) or a taxonomy kind (`scheme:<kind>`)."""
+    return f"scheme:{kind}"
+
+
+def subjects_of(pages: list[Page], terms: dict[str, Term],
+                only: set[str] | None = None) -> dict[str, str]:
+    """N-Triples subject -> its source, for the sources in `only` (None: all)."""
+    out = {nt_subject(scheme_iri(kind)): scheme_source(kind) for kind in TAXONOMY_KINDS
+           if only is None or scheme_source(kind) in only}
     for term in terms.values():
-        add_term(graph, term)
+        if only is None or term_node(term.key) in only:
+            out[nt_subject(term_iri(term.kind, term.slug))] = term_node(term.key)
     for page in pages:
-        add_page(graph, page, terms)
+        if only is None or page_node(page.id) in only:
+            out[nt_subject(page_iri(page.id))] = page_node(page.id)
+    return out
+
+
+def build_graph(pages: list[Page], terms: dict[str, Term], only: set[str] | None = None) -> Graph:
+    """The triples of every scheme, term and page; with `only`, of those sources alone."""
+    graph = new_graph()
+    if only is None or any(scheme_source(kind) in only for kind in TAXONOMY_KINDS):
+        add_schemes(graph)  # three subjects of fixed triples, built together
+    for term in terms.values():
+        if only is None or term_node(term.key) in only:
+            add_term(graph, term)
+    for page in pages:
+        if only is None or page_node(page.id) in only:
+            add_page(graph, page, terms)
     return graph
-
-
-def write_rdf(graph: Graph, folder: Path) -> None:
-    """graph.nt (loads fast) and graph.ttl (for people: grouped by subject, sorted), the
-    Turtle written by pyoxigraph: ~10x faster than rdflib's Turtle serializer. Sorting the
-    N-Triples lines as text groups each subject's triples, which is all Turtle needs."""
-    nt = folder / "graph.nt"
-    graph.serialize(nt, format="nt", encoding="utf-8")
-    lines = sorted(set(nt.read_bytes().splitlines()))
-    nt.write_bytes(b"\n".join(line for line in lines if line) + b"\n")
-    prefixes = {prefix: str(ns) for prefix, ns in graph.namespaces()
-                if prefix in ("pg", "schema", "dcterms", "skos", "rdf", "xsd")}
-    triples = (q.triple for q in pyoxigraph.parse(path=str(nt), format=pyoxigraph.RdfFormat.N_TRIPLES))
-    pyoxigraph.serialize(triples, str(folder / "graph.ttl"), format=pyoxigraph.RdfFormat.TURTLE,
-                         prefixes=prefixes)

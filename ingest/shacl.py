@@ -6,7 +6,7 @@ from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from ingest.report import Action, Report, Severity
+from ingest.report import Action, Finding, Report, Severity
 from ontology.vocab import PG as PG_IRI
 from ontology.vocab import ontology_file, page_iri
 
@@ -25,33 +25,47 @@ def focus_nodes(graph: Graph, changed_pages: set[str]) -> list[str | URIRef]:
     return nodes
 
 
+def shapes_text() -> str:
+    """The shapes every build is validated against (tests add their own to this text)."""
+    return ontology_file("shapes.ttl").read_text("utf-8")
+
+
 def load_shapes() -> Graph:
-    return Graph().parse(ontology_file("shapes.ttl"), format="turtle")
+    return Graph().parse(data=shapes_text(), format="turtle")
 
 
-def validate_graph(graph: Graph, shapes: Graph, report: Report,
-                   focus: list[str | URIRef] | None = None) -> int:
-    """Validate (only the `focus` nodes when given); add one report line per violation;
-    return the number of violations. The graph is not changed (no inference), so pyshacl
-    may work on it in place instead of cloning it."""
+def violations(graph: Graph, shapes: Graph,
+               focus: list[str | URIRef] | None = None) -> list[tuple[str, Finding]]:
+    """(focus node IRI, report line) of each violation, of only the `focus` nodes when given.
+    The graph is not changed (no inference), so pyshacl may work on it in place instead of
+    cloning it."""
     if focus is not None and not focus:
-        return 0
+        return []
     conforms, results, _ = validate(graph, shacl_graph=shapes, inference="none", advanced=False,
                                     allow_warnings=True, inplace=True, focus_nodes=focus)
     if conforms:
-        return 0
+        return []
     assert isinstance(results, Graph)
-    count = 0
+    found = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         node = results.value(result, SH.focusNode)
         path = results.value(result, SH.resultPath)
         message = results.value(result, SH.resultMessage)
         source = _source_of(graph, node)
         field = str(path).rsplit("/", 1)[-1].rsplit("#", 1)[-1] if path is not None else "node"
-        report.add(source, f"field {field}", f"SHACL: {message or 'constraint violated'} "
-                   f"(node {node})", Action.FLAGGED, Severity.ERROR, "shacl-violation")
-        count += 1
-    return count
+        found.append((str(node), Finding(
+            source, f"field {field}", f"SHACL: {message or 'constraint violated'} (node {node})",
+            Action.FLAGGED, Severity.ERROR, "shacl-violation")))
+    return found
+
+
+def validate_graph(graph: Graph, shapes: Graph, report: Report,
+                   focus: list[str | URIRef] | None = None) -> int:
+    """Validate (only the `focus` nodes when given); add one report line per violation;
+    return the number of violations."""
+    found = violations(graph, shapes, focus)
+    report.findings.extend(finding for _, finding in found)
+    return len(found)
 
 
 def _source_of(graph: Graph, focus: object) -> str:

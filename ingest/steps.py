@@ -13,15 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
-from ingest.collector import LongLived, collector_paused
 from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
-from ingest.network import build_network, write_network
+from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
@@ -33,13 +31,17 @@ from ingest.parse_cache import (
     fingerprint,
     parse_changed,
 )
-from ingest.rdf import build_graph, write_rdf
+from ingest.rdf import build_graph, subjects_of
+from ingest.rdf_files import write_graph_files
+from ingest.rdf_keys import keyed_sources
+from ingest.rdf_parts import GraphParts, PreviousParts, assemble
 from ingest.related import Params, VectorIndex, compute_related
 from ingest.related import Previous as PreviousRelated
 from ingest.report import Report
 from ingest.terms import Term, resolve_terms
-from ingest.validation import validate_changed
+from ingest.validation import ShaclFindings, shacl_code, validate_changed
 from ingest.vectorize import Previous, VectorBuild, build_sparse, write_vectors
+from ontology.vocab import ONTOLOGY_VERSION
 from principles.contract import (
     NETWORK_FILE,
     AliasesRecord,
@@ -76,13 +78,13 @@ class Build:
     previous: Manifest | None = None
     digests: dict[str, str] = field(default_factory=dict)  # file digests by corpus path
     parsed: ParsedCorpus | None = None
-    heap: LongLived | None = None  # the pipeline's: what parse leaves is frozen in it
     pages: list[Page] = field(default_factory=list)
     terms: dict[str, Term] = field(default_factory=dict)
     alias_table: dict[str, str] = field(default_factory=dict)
     conflicts: list[AliasConflict] = field(default_factory=list)
     editorial: Editorial | None = None
-    graph: Graph | None = None
+    graph: GraphParts | None = None
+    shacl: ShaclFindings | None = None
     hashes: dict[str, str] = field(default_factory=dict)
     staging: Path | None = None
     vectors: VectorBuild | None = None
@@ -109,24 +111,19 @@ def parse(build: Build) -> Counts:
     current = fingerprint(settings)
     cache = ParseCache.load(build.previous_build, build.previous, current)
     changed = parse_changed(build.files, build.digests, cache, settings)
-    with collector_paused():  # what follows makes long-lived objects (ingest/collector.py)
-        files = carry_over(build.files, build.digests, cache, changed, settings)
-        build.parsed = ParsedCorpus(current, files)
-        build.pages = unique_pages(files, build.report)
-        if not build.pages:  # an empty index would serve nothing: keep the current build
-            problems = [f.line() for f in build.report.sorted()][:3]
-            raise IngestError(
-                f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} "
-                "page file(s) found, none readable); the current index is unchanged. Add "
-                "Markdown pages (.md, .markdown, .txt) or fix the files: "
-                + ("; ".join(problems) or "no page files"))
-        build.terms = resolve_terms(build.pages, build.report)
-        build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
-        build.editorial = resolve_editorial(build.pages, build.alias_table, settings,
-                                            build.report)
-        build.hashes = content_hashes(files, build.pages)
-        if build.heap is not None:  # frozen before the collector resumes
-            build.heap.keep()
+    files = carry_over(build.files, build.digests, cache, changed, settings)
+    build.parsed = ParsedCorpus(current, files)
+    build.pages = unique_pages(files, build.report)
+    if not build.pages:  # an empty index would serve nothing: keep the current build instead
+        problems = [f.line() for f in build.report.sorted()][:3]
+        raise IngestError(
+            f"corpus folder {settings.corpus_dir} has no page to index ({len(build.files)} page "
+            f"file(s) found, none readable); the current index is unchanged. Add Markdown pages "
+            "(.md, .markdown, .txt) or fix the files: " + ("; ".join(problems) or "no page files"))
+    build.terms = resolve_terms(build.pages, build.report)
+    build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
+    build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
+    build.hashes = content_hashes(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
@@ -136,11 +133,22 @@ def parse(build: Build) -> Counts:
 
 
 def rdf_and_shacl(build: Build) -> Counts:
-    """The RDF graph, SHACL-validated where pages changed since the previous build."""
-    build.graph = build_graph(build.pages, build.terms)
-    violations = validate_changed(build.graph, build.pages, build.hashes, build.previous_build,
-                                  build.previous, build.report)
-    return {"triples": len(build.graph), "shacl_violations": violations}
+    """The RDF graph, SHACL-validated; after a change only the subjects whose triples changed
+    are built and judged again, the others are kept from the previous build."""
+    old, old_findings, code = None, None, shacl_code()
+    if (build.previous_build is not None and build.previous is not None
+            and build.previous.ontology_version == ONTOLOGY_VERSION):
+        old = PreviousParts.open(build.previous_build)
+        old_findings = ShaclFindings.open(build.previous_build, code)
+    pages, terms = build.pages, build.terms
+    build.graph = assemble(keyed_sources(pages, build.hashes, terms),
+                           old if old_findings is not None else None,
+                           lambda only: build_graph(pages, terms, only),
+                           lambda only: subjects_of(pages, terms, only))
+    build.shacl = validate_changed(build.graph, old_findings, build.report, code)
+    build.graph.release()
+    return {"triples": build.graph.triples, "shacl_violations": build.shacl.count,
+            "rdf_subjects_built": sum(p.fresh for p in build.graph.parts)}
 
 
 def stage(build: Build) -> Counts:
@@ -202,10 +210,10 @@ def write_sparse(build: Build) -> Counts:
 
 def write_graphs(build: Build) -> Counts:
     """graph.nt/.ttl, the networkx graph, the related table and the editor's rules."""
-    assert build.graph is not None and build.editorial is not None
-    write_rdf(build.graph, build.folder)
-    write_network(build_network(build.pages, build.terms, build.related),
-                  build.folder / NETWORK_FILE)
+    assert build.graph is not None and build.shacl is not None and build.editorial is not None
+    write_graph_files(build.graph, build.folder)
+    build.shacl.save(build.folder)
+    write_network_json(build.pages, build.terms, build.related, build.folder / NETWORK_FILE)
     assert build.related is not None
     build.related.save(build.folder / RELATED_FILE)
     build.editorial.save(build.folder)

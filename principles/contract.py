@@ -23,7 +23,11 @@ TERMS_FILE = "terms.json"
 ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
-PARSED_FILE = "parsed.json"  # ingest's own: what the next ingest need not parse again
+PARSED_FILE = "parsed.json"  # ingest only: what the next ingest need not parse again
+GRAPH_NT_FILE = "graph.nt"  # the RDF graph, one sorted line per triple (what SPARQL loads)
+GRAPH_TTL_FILE = "graph.ttl"  # the same graph as Turtle, for people
+GRAPH_PARTS_FILE = "graph_parts.json"  # where each subject's lines are in both (ingest only)
+SHACL_FILE = "shacl.json"  # SHACL findings by focus node (ingest only: the next build's input)
 
 
 class PageRecord(TypedDict):

@@ -3,7 +3,8 @@ rename, plus the manifest that says what a build holds and how it was made.
 
     <index>/current -> builds/<build-id>
     <index>/builds/<build-id>/manifest.json, pages.json, terms.json, aliases.json,
-                             related.npz, graph.ttl, graph.nt, graph.json, bm25/, overlap/,
+                             related.npz, graph.ttl, graph.nt, graph_parts.json, shacl.json,
+                             graph.json, bm25/, overlap/,
                              report.json, parsed.json, embeddings.npz, edge/ (or qdrant/)
     <index>/models/<model>.onnx   the query encoder serve runs, exported once per model
 """

@@ -4,6 +4,7 @@ MinHash shingles, the build contract, the error mapping and the import-graph che
 from __future__ import annotations
 
 import dataclasses
+import random
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from principles.errors import (
     PrinciplesError,
     StoreUnavailable,
 )
+from principles.overlap import cliques
 from principles.overlap.draft import DraftError, DraftTooLong
 from principles.overlap.shingles import jaccard, shingles, signature
 from principles.settings import Settings
@@ -165,3 +167,44 @@ def test_import_graph_reads_relative_and_skips_type_checking_imports(tmp_path: P
     monkeypatch.setattr(import_graph, "ROOT", tmp_path)
     graph = import_graph.module_graph()
     assert set(graph.edges) == {("principles.a", "principles.b"), ("principles.b", "service.c")}
+
+
+def _random_graph(rng: random.Random, nodes: int, density: float) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {str(i): set() for i in range(nodes)}
+    for i in range(nodes):
+        for j in range(i + 1, nodes):
+            if rng.random() < density:
+                graph[str(i)].add(str(j))
+                graph[str(j)].add(str(i))
+    return graph
+
+
+def _edit(rng: random.Random, graph: dict[str, set[str]], nodes: int) -> dict[str, set[str]]:
+    """A copy with a few pages removed, added or re-linked, as a re-ingest changes them."""
+    after = {k: set(v) for k, v in graph.items()}
+    for _ in range(rng.randint(0, 4)):
+        page = str(rng.randrange(nodes + 3))
+        if rng.random() < 0.2 and page in after:
+            for other in after.pop(page):
+                after[other].discard(page)
+            continue
+        after.setdefault(page, set())
+        for other in [o for o in after if o != page and rng.random() < 0.3]:
+            if other in after[page]:
+                after[page].discard(other)
+                after[other].discard(page)
+            else:
+                after[page].add(other)
+                after[other].add(page)
+    return after
+
+
+def test_clique_update_equals_a_full_search_after_random_edits() -> None:
+    rng = random.Random(1)
+    for trial in range(200):
+        nodes = rng.randint(5, 35)
+        before = _random_graph(rng, nodes, rng.choice([0.1, 0.3, 0.5, 0.7]))
+        after = _edit(rng, before, nodes)
+        expected = cliques.find(after)
+        assert cliques.update(before, after, cliques.find(before)) == expected, trial
+    assert any(len(c) >= 4 for c in expected)  # the graphs do have large cliques

@@ -9,10 +9,12 @@ endpoint is a lookup.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import msgspec
+import numpy as np
 
 from principles.contract import PageRecord, TermRecord
 from principles.overlap import scoring
@@ -41,15 +43,22 @@ def folder(build: Path) -> Path:
 def write(build: Path, artefact: dict[str, Any], signatures: Signatures) -> None:
     target = folder(build)
     signatures.save(target)
-    (target / PAIRS).write_text(json.dumps(artefact, ensure_ascii=False, separators=(",", ":")),
-                                "utf-8")
+    # 10-20x json.dumps: a 10k-page corpus keeps 100k+ pairs, written again by every build
+    (target / PAIRS).write_bytes(msgspec.json.encode(artefact, enc_hook=_plain))
+
+
+def _plain(value: object) -> object:
+    """numpy scalars in scores (msgspec takes only exact floats and ints)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise NotImplementedError(f"cannot write {type(value).__name__} to {PAIRS}")
 
 
 def load_pairs(build: Path) -> dict[str, Any] | None:
     path = folder(build) / PAIRS
     if not path.is_file():
         return None
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    data: dict[str, Any] = msgspec.json.decode(path.read_bytes())
     return data
 
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
 from principles.embedder import Vectors
+from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
@@ -166,33 +166,50 @@ def _record(vectors: CorpusVectors, i: int, j: int, block: Vectors, forward: tup
             "shared": sorted(vectors.terms[i] & vectors.terms[j])}
 
 
-def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Groups of 3+ pages that all overlap each other (cliques of strong/near-duplicate
-    pairs), largest and strongest first; a page joins one cluster at most."""
-    graph = nx.Graph()
+def strong_graph(pairs: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Pages joined by a strong or near-duplicate pair: the graph clusters are cliques of."""
+    graph: dict[str, set[str]] = {}
     for pair in pairs:
         if pair["band"] in scoring.BANDS[:2]:
-            graph.add_edge(pair["a"], pair["b"], score=pair["score"])
-    cliques = [sorted(c) for c in nx.find_cliques(graph) if len(c) >= 3]
-    cliques.sort(key=lambda c: (-len(c), -_mean_score(graph, c), c))
+            graph.setdefault(pair["a"], set()).add(pair["b"])
+            graph.setdefault(pair["b"], set()).add(pair["a"])
+    return graph
+
+
+def find_clusters(pairs: list[dict[str, Any]],
+                  cliques: set[cliques_of.Clique] | None = None) -> list[dict[str, Any]]:
+    """Groups of 3+ pages that all overlap each other (cliques of strong/near-duplicate
+    pairs), largest and strongest first; a page joins one cluster at most. `cliques`: the
+    graph's maximal cliques when already known (`cliques_of.update`)."""
+    scores: dict[str, dict[str, float]] = {}
+    for pair in pairs:
+        if pair["band"] in scoring.BANDS[:2]:
+            a, b, score = pair["a"], pair["b"], float(pair["score"])
+            scores.setdefault(a, {})[b] = score
+            scores.setdefault(b, {})[a] = score
+    if cliques is None:
+        cliques = cliques_of.find({page: set(others) for page, others in scores.items()})
+    ranked = [(c, _mean_score(scores, c)) for c in map(sorted, cliques)]
+    ranked.sort(key=lambda c: (-len(c[0]), -c[1], c[0]))
     taken: set[str] = set()
     clusters: list[dict[str, Any]] = []
-    for clique in cliques:
+    for clique, _ in ranked:
         members = [p for p in clique if p not in taken]
         if len(members) < 3:
             continue
         taken.update(members)
         clusters.append({"id": len(clusters) + 1, "pages": members,
-                         "score": round(_mean_score(graph, members), 4),
-                         "page_scores": {p: round(_mean_score(graph, members, p), 4)
+                         "score": round(_mean_score(scores, members), 4),
+                         "page_scores": {p: round(_mean_score(scores, members, p), 4)
                                          for p in members}})
     return clusters
 
 
-def _mean_score(graph: nx.Graph, members: list[str], page: str | None = None) -> float:
-    scores = [float(graph.edges[a, b]["score"]) for n, a in enumerate(members)
-              for b in members[n + 1:] if page is None or page in (a, b)]
-    return sum(scores) / len(scores) if scores else 0.0
+def _mean_score(scores: dict[str, dict[str, float]], members: list[str],
+                page: str | None = None) -> float:
+    found = [scores[a][b] for n, a in enumerate(members)
+             for b in members[n + 1:] if page is None or page in (a, b)]
+    return sum(found) / len(found) if found else 0.0
 
 
 @dataclass(frozen=True)
@@ -206,16 +223,19 @@ class PairsState:
     radius: npt.NDArray[np.float32]
     candidates: npt.NDArray[np.int64]  # (c, 2)
     params: list[float]
+    cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows
+
+    def clique_sets(self) -> set[cliques_of.Clique] | None:
+        if self.cliques is None:
+            return None
+        return {frozenset(self.ids[r] for r in rows.tolist()) for rows in self.cliques}
 
     def save(self, folder: Path) -> None:
-        sizes = [len(x) for x in self.near]
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
-                 hashes=np.array(self.hashes, dtype=str),
-                 near_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-                 near=(np.concatenate(self.near).astype(np.int32) if self.near
-                       else np.zeros(0, np.int32)),
+                 hashes=np.array(self.hashes, dtype=str), **_ragged("near", self.near),
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
-                 params=np.array(self.params, dtype=np.float64))
+                 params=np.array(self.params, dtype=np.float64),
+                 **(_ragged("cliques", self.cliques) if self.cliques is not None else {}))
 
     @classmethod
     def load(cls, folder: Path) -> PairsState | None:
@@ -224,13 +244,25 @@ class PairsState:
             return None
         try:
             with np.load(path) as data:
-                offsets, near = data["near_offsets"], data["near"].astype(np.int64)
+                cliques = (_unragged(data, "cliques") if "cliques_offsets" in data.files
+                           else None)  # a state written before cliques were kept
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
-                           [near[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)],
-                           data["radius"], data["candidates"].reshape(-1, 2).astype(np.int64),
-                           data["params"].tolist())
+                           _unragged(data, "near"), data["radius"],
+                           data["candidates"].reshape(-1, 2).astype(np.int64),
+                           data["params"].tolist(), cliques)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
+
+
+def _ragged(name: str, rows: list[Idx]) -> dict[str, npt.NDArray[np.int32 | np.int64]]:
+    sizes = [len(x) for x in rows]
+    return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            name: np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)}
+
+
+def _unragged(data: Any, name: str) -> list[Idx]:
+    offsets, flat = data[f"{name}_offsets"], data[name].astype(np.int64)
+    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
 @dataclass(frozen=True)
@@ -257,7 +289,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     radius = np.full(n, -np.inf, dtype=np.float32)
     search = set(np.flatnonzero(eligible).tolist())
     changed = np.ones(n, dtype=bool)
-    old_pairs: set[tuple[int, int]] = set()  # candidates before, as rows of this build
+    old_pairs = np.zeros(0, np.int64)  # candidates before, as pair keys of this build's rows
     usable = (previous is not None and previous.state.params == state_params(k)
               and all(hashes))
     if usable and previous is not None:
@@ -280,25 +312,36 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                 continue
             near[i], radius[i] = new_of_old[state.near[o]], state.radius[o]
         search |= _entering(vectors, radius, eligible, np.flatnonzero(changed & eligible))
-        for a, b in new_of_old[state.candidates].tolist():
-            if a >= 0 and b >= 0 and not changed[a] and not changed[b]:
-                old_pairs.add((min(a, b), max(a, b)))
+        ends = new_of_old[state.candidates]
+        kept = (ends >= 0).all(axis=1) & ~changed[np.maximum(ends, 0)].any(axis=1)
+        old_pairs = _pair_keys(ends[kept, 0], ends[kept, 1], n)
     found, radii = neighbour_lists(vectors, store, collection, sorted(search), k)
     for i, mine in found.items():
         near[i], radius[i] = mine, radii[i]
-    candidates = _knn_pairs({i: near[i] for i in range(n) if len(near[i])})
-    candidates |= _bucket_pairs(vectors, signatures, eligible)
-    carried = candidates & old_pairs
-    pairs = score_pairs(vectors, candidates - carried, signatures)
-    if previous is not None and carried:
+    buckets = np.array(sorted(_bucket_pairs(vectors, signatures, eligible)),
+                       dtype=np.int64).reshape(-1, 2)
+    candidates = np.union1d(
+        _pair_keys(np.repeat(np.arange(n), [len(x) for x in near]),
+                   np.concatenate(near).astype(np.int64), n),
+        _pair_keys(buckets[:, 0], buckets[:, 1], n))
+    carried = np.intersect1d(candidates, old_pairs, assume_unique=True)
+    fresh = np.setdiff1d(candidates, carried, assume_unique=True)
+    pairs = score_pairs(vectors, set(zip((fresh // n).tolist(), (fresh % n).tolist(),
+                                         strict=True)), signatures)
+    if previous is not None and len(carried):
         row = {page_id: i for i, page_id in enumerate(vectors.ids)}
+        carried_keys = set(carried.tolist())
         for record in previous.records:
             a, b = row.get(record["a"], -1), row.get(record["b"], -1)
-            if (min(a, b), max(a, b)) in carried:
+            if a >= 0 and b >= 0 and min(a, b) * n + max(a, b) in carried_keys:
                 record.pop("cluster", None)
                 pairs.append(record)
         pairs.sort(key=lambda r: (-r["score"], r["a"], r["b"]))
-    clusters = find_clusters(pairs)
+    graph = strong_graph(pairs)
+    old_cliques = previous.state.clique_sets() if usable and previous is not None else None
+    cliques = (cliques_of.find(graph) if old_cliques is None or previous is None else
+               cliques_of.update(strong_graph(previous.records), graph, old_cliques))
+    clusters = find_clusters(pairs, cliques)
     member = {p: c["id"] for c in clusters for p in c["pages"]}
     for pair in pairs:
         same = member.get(pair["a"]) is not None and member.get(pair["a"]) == member.get(pair["b"])
@@ -310,9 +353,17 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                            "clusters": len(clusters), "pages_searched": len(found),
                            "pairs_scored": len(candidates) - len(carried)},
                 "pairs": pairs, "clusters": clusters}
+    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     state = PairsState(list(vectors.ids), hashes, near, radius,
-                       np.array(sorted(candidates), dtype=np.int64).reshape(-1, 2), state_params(k))
+                       np.stack([candidates // n, candidates % n], axis=1), state_params(k),
+                       [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in cliques])
     return artefact, state
+
+
+def _pair_keys(a: Idx, b: Idx, n: int) -> Idx:
+    """Pairs of rows as sorted, distinct keys `min * n + max` (set algebra in numpy: a 10k-page
+    corpus has ~200k candidate pairs)."""
+    return np.unique(np.minimum(a, b) * n + np.maximum(a, b)).astype(np.int64)
 
 
 def _entering(vectors: CorpusVectors, radius: npt.NDArray[np.float32],
