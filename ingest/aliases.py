@@ -35,6 +35,9 @@ def resolve_aliases(pages: list[Page], report: Report) -> tuple[dict[str, str], 
     table: dict[str, str] = {}
     conflicts: list[AliasConflict] = []
     for path, claimants in sorted(claims.items()):
+        if len(claimants) == 1:
+            table[path] = claimants[0].id
+            continue
         ranked = sorted(claimants, key=lambda p: (p.url != path, p.draft, p.date is None,
                                                   p.date or "", p.id))
         table[path] = ranked[0].id

@@ -35,7 +35,7 @@ _TYPE_OVERRIDES = {"blog": "blog", "videos": "video", "capabilities": "course",
                    "training-courses": "course"}
 
 
-def _no_terms() -> dict[str, list[str]]:
+def no_terms() -> dict[str, list[str]]:
     return {kind: [] for kind in TAXONOMY_KINDS}
 
 
@@ -54,8 +54,8 @@ class Page:
     date: str | None = None
     modified: str | None = None
     aliases: list[str] = field(default_factory=list)
-    term_refs: dict[str, list[str]] = field(default_factory=lambda: _no_terms())  # raw refs
-    terms: dict[str, list[str]] = field(default_factory=lambda: _no_terms())  # resolved slugs
+    term_refs: dict[str, list[str]] = field(default_factory=lambda: no_terms())  # raw refs
+    terms: dict[str, list[str]] = field(default_factory=lambda: no_terms())  # resolved slugs
     draft: bool = False
     weight: int | None = None
     slug: str | None = None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ingest.corpus import corpus_hash, discover
+from ingest.corpus import corpus_hash, discover, file_digests
 from ingest.editorial import rules_digest
 from ingest.report import Report, Severity
 from ingest.steps import STEPS, Build
@@ -110,8 +110,10 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     started = time.perf_counter()
     report = Report()
     files = discover(settings.corpus_dir, report)
+    digests = file_digests(files, settings.max_file_bytes)
     digest = corpus_hash(files, [*(f.line() for f in report.findings),
-                                 f"max_aliases={settings.max_aliases}"], settings.max_file_bytes)
+                                 f"max_aliases={settings.max_aliases}"], settings.max_file_bytes,
+                         digests)
     if settings.related_rules is not None:  # the rules file is part of what a build is made of
         digest = hashlib.sha256(digest.encode() + rules_digest(settings)).hexdigest()
     previous_build, previous = _previous(layout)
@@ -124,7 +126,7 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     build_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
     build = Build(settings, layout, files, report, build_id,
                   encoder or Encoder(settings.model, settings.batch_size), console,
-                  previous_build, previous)
+                  previous_build, previous, digests)
     counts: dict[str, int] = {}
     try:
         for step in STEPS:
@@ -132,6 +134,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
             counts.update(step.run(build))
             build.timings[step.name] = time.perf_counter() - mark
         build.report.write(build.folder / REPORT_FILE)
+        if build.parsed is not None:
+            build.parsed.save(build.folder)
         counts.update(errors=report.count(Severity.ERROR), warnings=report.count(Severity.WARNING))
         manifest = Manifest(
             build_id=build_id, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

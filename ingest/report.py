@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from principles.contract import FindingRecord
+
 
 class Severity(str, Enum):
     """`error`: data was lost (file or field skipped); `--strict` fails on these.
@@ -36,6 +38,15 @@ class Finding:
 
     def line(self) -> str:
         return f"{self.path}:{self.where}: {self.severity.value}: {self.problem} -> {self.action.value}"
+
+    def record(self) -> FindingRecord:
+        return {"path": self.path, "where": self.where, "problem": self.problem,
+                "action": self.action.value, "severity": self.severity.value, "kind": self.kind}
+
+    @classmethod
+    def of(cls, row: FindingRecord) -> Finding:
+        return cls(row["path"], row["where"], row["problem"], Action(row["action"]),
+                   Severity(row["severity"]), row["kind"])
 
 
 @dataclass
@@ -71,8 +82,5 @@ class Report:
     def load(cls, source: Path) -> Report:
         """A report.json written by `write` (the previous build's, reused when unchanged)."""
         report = cls()
-        for row in json.loads(source.read_text("utf-8")):
-            report.findings.append(Finding(row["path"], row["where"], row["problem"],
-                                           Action(row["action"]), Severity(row["severity"]),
-                                           row["kind"]))
+        report.findings = [Finding.of(row) for row in json.loads(source.read_text("utf-8"))]
         return report

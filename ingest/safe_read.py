@@ -18,7 +18,7 @@ class Refused(OSError):
         self.message = message
 
 
-def read_bounded(path: Path, max_bytes: int) -> bytes:
+def read_bounded(path: str | Path, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most `max_bytes`; Refused otherwise.
 
     O_NOFOLLOW: a file swapped for a symlink after discovery is not followed either.

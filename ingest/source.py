@@ -40,15 +40,24 @@ class SourceFile:
 def read_source(path: Path, rel_path: str, report: Report,
                 max_bytes: int = 2_000_000) -> SourceFile | None:
     """Decode and split one file; None (with a report line) when nothing usable is in it."""
+    raw = read_reported(path, rel_path, report, max_bytes)
+    return None if raw is None else source_from_bytes(raw, rel_path, report)
+
+
+def read_reported(path: Path, rel_path: str, report: Report, max_bytes: int) -> bytes | None:
+    """The file's bytes; None (with a report line) when it is refused or unreadable."""
     try:
-        raw = read_bounded(path, max_bytes)
+        return read_bounded(path, max_bytes)
     except Refused as exc:
         report.add(rel_path, "file", exc.message, Action.SKIPPED, Severity.ERROR, exc.kind)
-        return None
     except OSError as exc:
         report.add(rel_path, "file", f"cannot be read ({exc.strerror})", Action.SKIPPED,
                    Severity.ERROR, "unreadable")
-        return None
+    return None
+
+
+def source_from_bytes(raw: bytes, rel_path: str, report: Report) -> SourceFile | None:
+    """Decode and split bytes already read: what `read_source` does after the read."""
     text = _decode(raw, rel_path, report)
     if text is None:
         return None

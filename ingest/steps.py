@@ -16,13 +16,21 @@ from pathlib import Path
 from rich.console import Console
 
 from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
-from ingest.corpus import CorpusFile, load_pages
+from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
 from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
+from ingest.parse_cache import (
+    ParseCache,
+    ParsedCorpus,
+    carry_over,
+    content_hashes,
+    fingerprint,
+    parse_changed,
+)
 from ingest.rdf import build_graph, subjects_of
 from ingest.rdf_files import write_graph_files
 from ingest.rdf_keys import keyed_sources
@@ -69,6 +77,8 @@ class Build:
     console: Console
     previous_build: Path | None = None
     previous: Manifest | None = None
+    digests: dict[str, str] = field(default_factory=dict)  # file digests by corpus path
+    parsed: ParsedCorpus | None = None
     pages: list[Page] = field(default_factory=list)
     terms: dict[str, Term] = field(default_factory=dict)
     alias_table: dict[str, str] = field(default_factory=dict)
@@ -95,10 +105,16 @@ class Build:
 
 
 def parse(build: Build) -> Counts:
-    """Front matter and bodies to pages; terms, aliases and the editor's rules resolved."""
+    """Front matter and bodies to pages, parsing only files whose bytes changed since the
+    previous build (ingest/parse_cache.py); terms, aliases and the editor's rules resolved
+    over the whole corpus."""
     settings = build.settings
-    build.pages = load_pages(build.files, build.report, max_file_bytes=settings.max_file_bytes,
-                             max_aliases=settings.max_aliases)
+    current = fingerprint(settings)
+    cache = ParseCache.load(build.previous_build, build.previous, current)
+    changed = parse_changed(build.files, build.digests, cache, settings)
+    files = carry_over(build.files, build.digests, cache, changed, settings)
+    build.parsed = ParsedCorpus(current, files)
+    build.pages = unique_pages(files, build.report)
     if not build.pages:  # an empty index would serve nothing: keep the current build instead
         problems = [f.line() for f in build.report.sorted()][:3]
         raise IngestError(
@@ -108,12 +124,13 @@ def parse(build: Build) -> Counts:
     build.terms = resolve_terms(build.pages, build.report)
     build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
     build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
-    build.hashes = {p.id: p.content_hash() for p in build.pages}
+    build.hashes = content_hashes(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
             "aliases": sum(len(p.aliases) for p in build.pages),
-            "alias_conflicts": len(build.conflicts), "files": len(build.files)}
+            "alias_conflicts": len(build.conflicts), "files": len(build.files),
+            "parsed_files": build.parsed.parsed_again}
 
 
 def rdf_and_shacl(build: Build) -> Counts:

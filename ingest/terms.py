@@ -4,7 +4,8 @@ meet the term pages; terms referenced without a page are created and flagged."""
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.pages import Page
@@ -36,8 +37,22 @@ def loose_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]+|(?<![0-9a-z])and(?![0-9a-z])", "", slugify(text).replace("-", " "))
 
 
+class _Memo(dict[str, str]):
+    """A pure text function's answers: a corpus writes the same few hundred term spellings
+    tens of thousands of times, and every ingest resolves all of them."""
+
+    def __init__(self, function: Callable[[str], str]) -> None:
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, text: str) -> str:
+        value = self[text] = self.function(text)
+        return value
+
+
 def resolve_terms(pages: list[Page], report: Report) -> dict[str, Term]:
     """Fill `page.terms` for every page and return all terms by `kind/slug`."""
+    loose, slug_of = _Memo(loose_key), _Memo(slugify)
     terms: dict[str, Term] = {}
     lookup: dict[tuple[str, str], str] = {}  # (kind, loose key) -> slug
     for page in pages:
@@ -46,26 +61,36 @@ def resolve_terms(pages: list[Page], report: Report) -> dict[str, Term]:
         kind, slug = page.taxonomy
         term = Term(kind, slug, page.title, page_id=page.id)
         terms[term.key] = term
-        lookup.setdefault((kind, loose_key(slug)), slug)
-        lookup.setdefault((kind, loose_key(page.title)), slug)
+        lookup.setdefault((kind, loose[slug]), slug)
+        lookup.setdefault((kind, loose[page.title]), slug)
 
-    spellings: dict[str, Counter[str]] = {}
+    spellings: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    # A reference whose loose key is in `lookup` with its slug resolves alike from then on:
+    # `lookup` entries are never replaced, and the term they name exists.
+    settled: dict[tuple[str, str], tuple[str, str]] = {}
     first_use: dict[str, Page] = {}
     for page in pages:
         for kind in TAXONOMY_KINDS:
             resolved: list[str] = []
             for ref in page.term_refs.get(kind, []):
-                slug = lookup.get((kind, loose_key(ref))) or slugify(ref)
-                if not slug:
-                    report.add(page.rel_path, f"field {kind}", f"{kind} entry {excerpt(ref)} has no "
-                               "letters or digits", Action.SKIPPED, Severity.WARNING, "empty-term")
-                    continue
-                key = term_key(kind, slug)
-                if key not in terms:
-                    terms[key] = Term(kind, slug, "", generated=True)
-                    lookup[(kind, loose_key(ref))] = slug
-                    first_use[key] = page
-                spellings.setdefault(key, Counter())[ref] += 1
+                known = settled.get((kind, ref))
+                if known is not None:
+                    slug, key = known
+                else:
+                    slug = lookup.get((kind, loose[ref])) or slug_of[ref]
+                    if not slug:
+                        report.add(page.rel_path, f"field {kind}", f"{kind} entry {excerpt(ref)} has "
+                                   "no letters or digits", Action.SKIPPED, Severity.WARNING,
+                                   "empty-term")
+                        continue
+                    key = term_key(kind, slug)
+                    if key not in terms:
+                        terms[key] = Term(kind, slug, "", generated=True)
+                        lookup[(kind, loose[ref])] = slug
+                        first_use[key] = page
+                    if lookup.get((kind, loose[ref])) == slug:
+                        settled[(kind, ref)] = (slug, key)
+                spellings[key][ref] += 1
                 if slug not in resolved:
                     resolved.append(slug)
             page.terms[kind] = resolved

@@ -23,6 +23,7 @@ TERMS_FILE = "terms.json"
 ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
+PARSED_FILE = "parsed.json"  # ingest only: what the next ingest need not parse again
 GRAPH_NT_FILE = "graph.nt"  # the RDF graph, one sorted line per triple (what SPARQL loads)
 GRAPH_TTL_FILE = "graph.ttl"  # the same graph as Turtle, for people
 GRAPH_PARTS_FILE = "graph_parts.json"  # where each subject's lines are in both (ingest only)
@@ -36,7 +37,9 @@ BM25_PAGES_FILE = "pages.json"
 
 
 class PageRecord(TypedDict):
-    """One page of pages.json: the parsed page as ingest resolved it."""
+    """One page of pages.json: the parsed page as ingest resolved it. The next ingest
+    rebuilds the page of an unchanged file from this record (ingest/parse_cache.py), so
+    every field but `terms`, `passages` and `hash` holds exactly what parsing gave."""
 
     id: str  # path relative to the corpus root, without /_index.md, /index.md, .md, .txt
     rel_path: str
@@ -89,6 +92,33 @@ class AliasesRecord(TypedDict):
     rule: str
     paths: dict[str, str]
     conflicts: list[AliasConflictRecord]
+
+
+class FindingRecord(TypedDict):
+    """One report line (ingest/report.py `Finding`) as stored."""
+
+    path: str
+    where: str
+    problem: str
+    action: str
+    severity: str
+    kind: str
+
+
+class ParsedFileRecord(TypedDict):
+    """One page file of parsed.json: the bytes it had when parsed and what parsing gave."""
+
+    rel: str  # path in the corpus
+    digest: str  # sha256 (hex) of the bytes parsed
+    page: str | None  # the page id it parsed into (None: skipped); kept pages are in pages.json
+    findings: list[FindingRecord]  # the report lines reading and parsing it gave, in order
+
+
+class ParsedRecord(TypedDict):
+    """parsed.json: read by the next ingest only, never by the service."""
+
+    fingerprint: str  # parsing code and settings; another fingerprint reuses nothing
+    files: list[ParsedFileRecord]
 
 
 def term_key(kind: str, slug: str) -> str:

@@ -23,12 +23,19 @@ def slugify(text: str) -> str:
     return _SLUG_DASH.sub("-", text).strip("-")
 
 
-def page_id_for(relative: PurePosixPath) -> str:
+def _parts(relative: PurePosixPath | str) -> list[str]:
+    if isinstance(relative, str):
+        return relative.split("/") if relative else []
+    return list(relative.parts)
+
+
+def page_id_for(relative: PurePosixPath | str) -> str:
     """`tags/customer-focus/_index.md` -> `tags/customer-focus`; `notes/a.txt` -> `notes/a`.
 
-    The root `_index.md` gets the id `index` so that every page has a non-empty id.
+    The root `_index.md` gets the id `index` so that every page has a non-empty id. A
+    string is a normalised relative path (`a/b.md`: no `.`, empty or leading segments).
     """
-    parts = list(relative.parts)
+    parts = _parts(relative)
     if parts and parts[-1] in BUNDLE_FILES:
         parts.pop()
     elif parts:
