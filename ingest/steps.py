@@ -169,7 +169,8 @@ def embed_and_store(build: Build) -> Counts:
     previous = (Previous(build.previous_build, build.previous)
                 if build.previous_build and build.previous else None)
     build.vectors = write_vectors(build.settings, build.folder, build.build_id, build.pages,
-                                  build.hashes, previous, build.encoder, build.console)
+                                  build.hashes, previous, build.encoder, build.console,
+                                  build.report)
     return build.vectors.counts
 
 

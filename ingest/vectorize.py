@@ -10,6 +10,7 @@ tokenizes only the documents of changed pages (ingest/bm25_build.py).
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ingest import bm25_build
 from ingest.embedding import page_passages, page_text, passage_text
 from ingest.pages import Page
 from ingest.related import PageVectors
+from ingest.report import Action, Report, Severity
 from ingest.store_write import Patch, Points, write_store
 from ingest.vector_table import VectorTable, embed_table
 from principles.contract import Chunking, collection_names
@@ -83,7 +85,7 @@ def _patchable(settings: Settings, engine: Engine, previous: Previous | None) ->
 
 def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[Page],
                   hashes: dict[str, str], previous: Previous | None, encoder: Encoder,
-                  console: Console) -> VectorBuild:
+                  console: Console, report: Report) -> VectorBuild:
     compatible = previous is not None and previous.manifest.model == settings.model
     old_hashes = previous.manifest.page_hashes if (compatible and previous) else {}
     changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
@@ -112,8 +114,24 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     collections = collection_names(build_id, server=settings.qdrant_url is not None)
     patch = (Patch(previous.build, removed + [p.id for p in fresh if p.id in old_hashes])
              if patchable and previous else None)
-    write_store(settings, engine, staging, collections, _points(written, rows, table),
-                int(table.vectors.shape[1]), patch)
+    dimension = int(table.vectors.shape[1])
+    try:
+        write_store(settings, engine, staging, collections, _points(written, rows, table),
+                    dimension, patch)
+    except Exception as exc:  # noqa: BLE001 - any failure of the copy: write afresh below
+        if patch is None:
+            raise
+        # A damaged previous store must not stop the ingest (it is only a head start): its
+        # copy is dropped and every page written afresh from the vector table.
+        shutil.rmtree(staging / FOLDERS[engine], ignore_errors=True)
+        report.add(str(patch.previous_build / FOLDERS[engine]), "vector store",
+                   f"the previous build's vector store could not be patched ({exc}); every "
+                   "page's vectors were written afresh", Action.REPAIRED, Severity.WARNING,
+                   "previous-store-unusable")
+        written = pages
+        rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
+        write_store(settings, engine, staging, collections, _points(written, rows, table),
+                    dimension, None)
 
     table.save(staging)
     n = len(pages)
@@ -121,7 +139,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     counts = {"page_vectors": n, "passage_vectors": passages, "vectors": n + passages,
               "changed_pages": len(changed), "removed_pages": len(removed),
               "encoded": embedded.encoded, "reused_vectors": n + passages - embedded.encoded,
-              "stored_pages": len(written), "dimension": int(table.vectors.shape[1])}
+              "stored_pages": len(written), "dimension": dimension}
     starts = table.passage_starts.tolist()
     vectors = PageVectors(page=table.vectors[:n], passages=[
         table.vectors[s:s + c] for s, c in zip(starts, table.passage_counts.tolist(), strict=True)])

@@ -344,3 +344,29 @@ def test_a_one_window_body_is_cut_as_the_word_offsets_cut_it() -> None:
             assert cut == [Passage(0, spans[0][0], spans[-1][1], body[spans[0][0]:spans[-1][1]])]
         elif not spans:
             assert cut == []
+
+
+def test_a_damaged_previous_store_is_rebuilt_not_fatal(tmp_path: Path) -> None:
+    """The previous store is only a head start: when its copy cannot be patched, every page is
+    written afresh, the report says so, and the answers equal a full ingest's."""
+    corpus = tmp_path / "corpus"
+    generate(corpus, 20)
+    settings = _settings(corpus, tmp_path / "index", "edge")
+    first = _ingest(settings)
+    assert first.build is not None
+    damaged = list((first.build / "edge").glob("*/segments/*/segment.json"))
+    assert damaged  # the shards' settings stay readable: a patch is tried, and fails
+    for segment in damaged:
+        segment.unlink()  # a new file, not a write through a link another build shares
+        segment.write_text("{not json", "utf-8")
+    with _page(corpus, 7).open("a", encoding="utf-8") as handle:
+        handle.write("One more sentence about topic7 and word5, added by an edit.\n")
+
+    second = _ingest(settings)
+    assert second.build is not None and second.manifest is not None
+    counts = second.manifest.counts
+    assert counts["stored_pages"] == counts["page_vectors"]  # written afresh
+    assert [f.kind for f in second.report.findings].count("previous-store-unusable") == 1
+    full = _ingest(_settings(corpus, tmp_path / "full", "edge"))
+    assert full.build is not None
+    _assert_same_answers(second.build, full.build, "edge")
