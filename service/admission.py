@@ -129,6 +129,15 @@ class Lane:
         self._thread.shutdown(wait=False, cancel_futures=True)
 
 
+class InFlight:
+    """How many requests this process is serving now (counted by the live app, whatever the
+    build): a search may have its query encoded on the event loop itself only when it is the
+    only one (service/query_vectors.py)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ModelLanes:
     """The process's lanes: `search` (query encodes) and `drafts` (overlap drafts)."""
 
