@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from litestar.types import Receive
 
 from principles.errors import Unavailable
+from principles.memory import release_free_memory
 from principles.settings import Settings
 
 T = TypeVar("T")
@@ -59,10 +60,14 @@ async def disconnected(receive: Receive) -> None:
 class Lane:
     """One kind of model work: one thread, at most `size` jobs admitted at a time."""
 
-    def __init__(self, kind: str, size: int, retry_after: int) -> None:
+    def __init__(self, kind: str, size: int, retry_after: int, trim_when_idle: bool = False) -> None:
+        """`trim_when_idle`: when the last admitted job is done, hand the C library's free
+        memory back to the system (on this lane's thread): what large jobs (drafts) leave
+        behind in its heaps would otherwise stay with the process."""
         self.kind = kind
         self.size = size
         self.retry_after = retry_after
+        self.trim_when_idle = trim_when_idle
         self.admitted = 0
         self.refused = 0
         self.dropped = 0
@@ -99,10 +104,14 @@ class Lane:
         gone = threading.Event()
 
         def guarded() -> T:
-            if gone.is_set():
-                self.dropped += 1
-                raise ClientGone(f"the client left before its {self.kind} work started")
-            return work()
+            try:
+                if gone.is_set():
+                    self.dropped += 1
+                    raise ClientGone(f"the client left before its {self.kind} work started")
+                return work()
+            finally:
+                if self.trim_when_idle and self.admitted <= 1:  # none other admitted
+                    release_free_memory()
 
         self.admitted += 1
         future = asyncio.get_running_loop().run_in_executor(self._thread, guarded)
@@ -143,7 +152,7 @@ class ModelLanes:
 
     def __init__(self, settings: Settings) -> None:
         self.search = Lane("search", settings.search_queue, settings.retry_after)
-        self.drafts = Lane("draft", settings.draft_queue, settings.retry_after)
+        self.drafts = Lane("draft", settings.draft_queue, settings.retry_after, trim_when_idle=True)
 
     def close(self) -> None:
         self.search.close()
