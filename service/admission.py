@@ -104,14 +104,10 @@ class Lane:
         gone = threading.Event()
 
         def guarded() -> T:
-            try:
-                if gone.is_set():
-                    self.dropped += 1
-                    raise ClientGone(f"the client left before its {self.kind} work started")
-                return work()
-            finally:
-                if self.trim_when_idle and self.admitted <= 1:  # none other admitted
-                    release_free_memory()
+            if gone.is_set():
+                self.dropped += 1
+                raise ClientGone(f"the client left before its {self.kind} work started")
+            return work()
 
         self.admitted += 1
         future = asyncio.get_running_loop().run_in_executor(self._thread, guarded)
@@ -131,6 +127,8 @@ class Lane:
 
     def _finished(self, future: asyncio.Future[Any] | Future[Any]) -> None:
         self.admitted -= 1
+        if self.trim_when_idle and self.admitted == 0:  # on the lane's thread, after its work
+            self._thread.submit(release_free_memory)
         if not future.cancelled():
             future.exception()  # retrieved: an abandoned job's error is not "never retrieved"
 
