@@ -2,12 +2,10 @@
 
 Why: a serving process runs many threads (the HTTP server's, the model lanes', the thread pool
 that parses drafts). glibc gives each thread that contends for the heap an arena of its own,
-up to 8 per core, and keeps what is freed in each; and once a large block (a model batch's
-buffers) is freed, it raises its mmap threshold to that size (up to 32 MB), so later large
-blocks come from the heaps too and stay there when freed. A burst of 5,000-word drafts left a
-worker 20-480 MB larger after the load than before it (bench/overload.py). Two arenas per
-process, a fixed mmap threshold (large blocks always mapped, so unmapped when freed) and a trim
-once the drafts are done brought it to ~20 MB.
+up to 8 per core, and keeps what is freed in each: a burst of 5,000-word drafts left a worker
+20-480 MB larger after the load than before it (bench/overload.py). Two arenas per process and
+a trim once the drafts are done brought that to ~20-30 MB. (A fixed 128 KB mmap threshold as
+well was measured too: no less memory, ~15-40% fewer searches answered under that load.)
 """
 
 from __future__ import annotations
@@ -16,13 +14,10 @@ import ctypes
 import ctypes.util
 from functools import cache
 
-M_MMAP_THRESHOLD = -3  # mallopt parameters (malloc.h)
-M_ARENA_MAX = -8
+M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 SERVING_ARENAS = 2
-"""Heaps per serving process: measured under bench/overload.py, searches and drafts ran as
-fast as with glibc's default (8 per core), and far less memory stayed behind."""
-MMAP_THRESHOLD = 128 * 1024
-"""glibc's initial threshold, kept fixed: blocks this large are mapped and unmapped."""
+"""Heaps per serving process: measured under bench/overload.py, searches and drafts were
+answered at least as fast as with glibc's default (8 per core), and far less memory stayed."""
 
 
 @cache
@@ -34,15 +29,12 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def tune_heaps(arenas: int = SERVING_ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> bool:
-    """At most `arenas` heaps for this process from now on (arenas that exist stay), and
-    blocks from `mmap_threshold` bytes always mapped; call it before the threads start. True
-    if the C library took both."""
+def limit_arenas(count: int = SERVING_ARENAS) -> bool:
+    """At most `count` heaps for this process from now on (arenas that exist stay); call it
+    before the threads start. True if the C library took it."""
     libc = _libc()
     mallopt = getattr(libc, "mallopt", None) if libc is not None else None
-    if mallopt is None:
-        return False
-    return bool(mallopt(M_ARENA_MAX, arenas)) and bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold))
+    return bool(mallopt(M_ARENA_MAX, count)) if mallopt is not None else False
 
 
 def release_free_memory() -> None:

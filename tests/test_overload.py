@@ -118,7 +118,7 @@ def test_draft_lane_hands_free_memory_back_once_idle(monkeypatch: pytest.MonkeyP
 
 
 def test_heaps_are_tuned_where_the_c_library_allows() -> None:
-    from principles.memory import release_free_memory, tune_heaps
+    from principles.memory import limit_arenas, release_free_memory
 
-    assert tune_heaps(2, 128 * 1024) in (True, False)  # False: not glibc
+    assert limit_arenas(2) in (True, False)  # False: not glibc
     release_free_memory()  # never raises, whatever the C library
