@@ -5,7 +5,8 @@ Prints, per kind: answered, refused (503 with Retry-After), other 5xx, client er
 latency p50/p99 of answered requests and of refusals; then search p50 in the 5 s after the
 load against the p50 before it, and the server's RSS before, at the end of the load and 5 s
 after. Goals (issue 14): 0 search 5xx, search p99 <= 1 s, drafts answered or refused at once,
-normal latency within 5 s of the load ending, RSS back within 20% of its level before.
+normal latency within 5 s of the load ending, RSS back within 20% of its level before
+(also per process, split into anonymous memory and mapped file pages).
 Run: .venv/bin/python bench/overload.py [--seconds 60] [--connections 64] [--index DIR]
 """
 
@@ -47,6 +48,29 @@ def rss_mb(pid: int) -> float:
         for child in (task / "children").read_text().split():
             total += rss_mb(int(child))
     return total
+
+
+def processes(pid: int) -> list[tuple[int, str, dict[str, float]]]:
+    """The server and every process under it: pid, what it is, and its RSS split (MB) into
+    anonymous memory (heaps: what a process keeps for itself) and file pages (mapped model
+    weights, shards, BM25 matrices: shared through the page cache)."""
+    rows, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            command = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        sizes = {key: int(value) / 1024 for key, value in
+                 (line.split()[:2] for line in status.splitlines()
+                  if line.startswith(("VmRSS:", "RssAnon:", "RssFile:", "RssShmem:")))}
+        role = "server" if p == pid else "sparql worker" if "sparql.worker" in command else "worker"
+        rows.append((p, role, {"rss": sizes.get("VmRSS:", 0.0), "anon": sizes.get("RssAnon:", 0.0),
+                               "file": sizes.get("RssFile:", 0.0) + sizes.get("RssShmem:", 0.0)}))
+    return rows
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -146,11 +170,11 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.3)
             before_p50 = asyncio.run(sequential_search_p50(base, 5, "before"))
-            rss_before = rss_mb(server.pid)
+            rss_before, split_before = rss_mb(server.pid), processes(server.pid)
             outcome = asyncio.run(load(base, args.seconds, args.connections, words))
             rss_peak = rss_mb(server.pid)
             after_p50 = asyncio.run(sequential_search_p50(base, 5, "after"))
-            rss_after = rss_mb(server.pid)
+            rss_after, split_after = rss_mb(server.pid), processes(server.pid)
         finally:
             server.terminate()
             server.wait(10)
@@ -166,6 +190,14 @@ def main() -> None:
           f"{after_p50:.1f} ms ({after_p50 / before_p50:.2f}x)")
     print(f"server RSS (all its processes): before {rss_before:.0f} MB, end of load "
           f"{rss_peak:.0f} MB, 5 s after {rss_after:.0f} MB ({rss_after / rss_before:.2f}x)")
+    after = {pid: sizes for pid, _, sizes in split_after}
+    print(f"{'process':<22}{'RSS before':>11}{'after':>8}{'anon before':>13}{'after':>8}"
+          f"{'file before':>13}{'after':>8}  (MB; 'gone': the process ended)")
+    for pid, role, sizes in split_before:
+        later = after.get(pid)
+        cells = "".join(f"{sizes[k]:>{w}.0f}" + (f"{later[k]:>8.0f}" if later else f"{'gone':>8}")
+                        for k, w in (("rss", 11), ("anon", 13), ("file", 13)))
+        print(f"{role + ' ' + str(pid):<22}{cells}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,7 @@ mean pooling and L2 normalisation sentence-transformers applies.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from principles.embedder import Vectors, resolve_model_path
+from principles.memory import release_free_memory
 
 
 class OnnxEncoder:
@@ -65,7 +63,7 @@ class OnnxEncoder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         parts = [self._run(texts[i:i + self.batch_size], self._shrink)
                  for i in range(0, len(texts), self.batch_size)]
-        _release_free_memory()
+        release_free_memory()
         return np.concatenate(parts).astype(np.float32)
 
     def _run(self, texts: list[str], options: ort.RunOptions | None = None) -> Vectors:
@@ -88,21 +86,3 @@ def _max_tokens(model_dir: Path) -> int:
         return int(config["max_seq_length"])
     except (OSError, ValueError, KeyError):
         return 256
-
-
-@cache
-def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-
-
-def _release_free_memory() -> None:
-    """glibc keeps freed blocks of a large batch in its heaps; malloc_trim hands them back to
-    the system (a no-op where the C library has no malloc_trim)."""
-    libc = _libc()
-    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
-    if trim is not None:
-        trim(0)

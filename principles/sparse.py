@@ -16,6 +16,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 SPARSE_DIR = "bm25"  # one document per passage (the same windows the dense vectors cover)
 PAGES_DIR = "bm25-pages"  # one document per page: head (title ... headline) and body
@@ -32,6 +33,19 @@ def tokenize(texts: list[str]) -> list[list[str]]:
                             return_ids=False, show_progress=False)
     assert isinstance(tokens, list)
     return tokens
+
+
+def query_tokens(text: str) -> list[str]:
+    """`tokenize([text])[0]` for one query: the same lower-cased words, stop words and stems,
+    without bm25s's per-call set-up (a stop-word set, progress bars and a vocabulary rebuilt
+    on every call cost more than the tokenising of a short query)."""
+    stop = _stop_words()
+    return [stem_word(word) for word in WORD.findall(text.lower()) if word not in stop]
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    return frozenset(STOPWORDS_EN)
 
 
 # Function words a snippet never marks. bm25s's English list has 33 words and keeps "how",
@@ -114,13 +128,23 @@ class SparseIndex:
     def search_tokens(self, query_tokens: list[str], limit: int,
                       mask: npt.NDArray[np.float32] | None = None) -> list[tuple[float, dict[str, Any]]]:
         """`search` for a query tokenized already (one tokenization serves several indexes)."""
+        documents, scores = self.top_documents(query_tokens, limit, mask)
+        return [(score, self.payloads[document])
+                for document, score in zip(documents.tolist(), scores.tolist(), strict=True)]
+
+    def top_documents(self, query_tokens: list[str], limit: int,
+                      mask: npt.NDArray[np.float32] | None = None,
+                      ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """The top `limit` documents with a score above 0, best first, and their scores, as
+        arrays (the search engine maps documents to pages without a payload per hit)."""
         tokens = [t for t in query_tokens if t in self.retriever.vocab_dict]
         if not tokens:
-            return []
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         scores = np.asarray(self.retriever.get_scores(tokens), dtype=np.float32)
         if mask is not None:
             scores = scores * mask
         k = min(limit, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(float(scores[i]), self.payloads[int(i)]) for i in top if scores[i] > 0]
+        top = top[scores[top] > 0]
+        return top, scores[top]

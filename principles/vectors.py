@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
@@ -65,6 +66,23 @@ class Tuning:
 
 
 DEFAULT_TUNING = Tuning()
+
+
+class ExactSearch(Protocol):
+    """A collection small enough to be searched exactly from a matrix: `top` answers row
+    numbers into `keys` (no Python object per hit; the search engine maps rows to pages)."""
+
+    keys: list[str]
+
+    def top(self, vector: Vectors, limit: int, where: Where | None,
+            ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]: ...
+
+
+@runtime_checkable
+class SearchesExactly(Protocol):
+    """A store that can hand out its small collections as `ExactSearch` (None: too big)."""
+
+    def exact(self, collection: str) -> ExactSearch | None: ...
 
 
 class VectorStore(Protocol):

@@ -31,6 +31,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from qdrant_edge import (
     CountRequest,
     Distance,
@@ -65,9 +66,10 @@ over 24k, bench/hnsw.py), so below the threshold it is no slower than HNSW's ~0.
 
 EXACT_MAX = 6_600
 """Collections up to this many points (those below the indexing threshold, which qdrant-edge
-scans exactly anyway) are searched from a matrix held in memory (`_Exact`): the same exact
-answer, ~5x faster here, mostly because each hit of a shard query builds a Python UUID for its
-id (~2 us each, 150 per search) while the matrix keeps the ids as strings. At most ~10 MB per
+scans exactly anyway) are searched from a matrix held in memory (`ExactCollection`): the same
+exact answer, ~5x faster here, mostly because each hit of a shard query builds a Python UUID
+for its id (~2 us each, 150 per search) while the matrix keeps the ids as strings; the search
+engine takes row numbers (`ExactCollection.top`), not even a `Hit` per row. At most ~10 MB per
 collection per process."""
 
 
@@ -131,7 +133,7 @@ def _filter(where: Where | None) -> Filter | None:
     return Filter(must=must)
 
 
-class _Exact:
+class ExactCollection:
     """A small collection as a matrix: exact cosine search by one matrix product, filters as
     boolean masks over the payload values (qdrant's semantics: a list field matches when any
     item does; a list condition when any value does), stored values compared as stored."""
@@ -177,24 +179,30 @@ class _Exact:
                 self._masks.popitem(last=False)
         return found
 
-    def search(self, vector: Vectors, limit: int, where: Where | None,
-               fields: Sequence[str] | None) -> list[Hit]:
+    def top(self, vector: Vectors, limit: int, where: Where | None,
+            ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """The nearest `limit` rows (indexes into `keys`), best first, and their cosines."""
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         scores = self.matrix @ (query / max(float(np.linalg.norm(query)), 1e-12))
         mask = self.mask(where or ())
         candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(scores))
         k = min(limit, len(candidates))
         if k <= 0:
-            return []
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float32)
         chosen = scores[candidates]
         top = np.argpartition(-chosen, k - 1)[:k]
-        top = top[np.argsort(-chosen[top], kind="stable")]
+        rows = candidates[top[np.argsort(-chosen[top], kind="stable")]]
+        return rows, scores[rows]
+
+    def search(self, vector: Vectors, limit: int, where: Where | None,
+               fields: Sequence[str] | None) -> list[Hit]:
+        rows, scores = self.top(vector, limit, where)
         hits = []
-        for i in candidates[top].tolist():
+        for i, score in zip(rows.tolist(), scores.tolist(), strict=True):
             payload = self.payloads[i]
             shown = {} if fields is not None and not fields else (
                 payload if fields is None else {f: payload[f] for f in fields if f in payload})
-            hits.append(Hit(float(scores[i]), _decode(shown) if shown else {}, self.keys[i]))
+            hits.append(Hit(score, _decode(shown) if shown else {}, self.keys[i]))
         return hits
 
 
@@ -206,17 +214,18 @@ class EdgeStore:
         self.tuning = tuning
         self.params = SearchParams(hnsw_ef=tuning.ef)
         self.shards: dict[str, EdgeShard] = {}
-        self._exact: dict[str, _Exact | None] = {}  # None: too big, the shard searches
+        self._exact: dict[str, ExactCollection | None] = {}  # None: too big, the shard searches
         self._exact_lock = threading.Lock()
 
-    def _small(self, collection: str) -> _Exact | None:
-        """The collection as a matrix when it is small enough (built on first use)."""
+    def exact(self, collection: str) -> ExactCollection | None:
+        """The collection as a matrix when it is small enough (built on first use), else None
+        (the shard's HNSW graph searches it)."""
         if collection not in self._exact:
             with self._exact_lock:
                 if collection not in self._exact:
                     shard = self._shard(collection)
                     small = int(shard.count(CountRequest(exact=True))) <= EXACT_MAX
-                    self._exact[collection] = _Exact(shard) if small else None
+                    self._exact[collection] = ExactCollection(shard) if small else None
         return self._exact[collection]
 
     def _shard(self, collection: str) -> EdgeShard:
@@ -257,7 +266,7 @@ class EdgeStore:
 
     def search(self, collection: str, vector: Vectors, limit: int,
                where: Where | None = None, fields: Sequence[str] | None = None) -> list[Hit]:
-        small = self._small(collection)
+        small = self.exact(collection)
         if small is not None:
             return small.search(vector, limit, where, fields)
         points = self._shard(collection).query(QueryRequest(

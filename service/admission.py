@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from litestar.types import Receive
 
 from principles.errors import Unavailable
+from principles.memory import release_free_memory
 from principles.settings import Settings
 
 T = TypeVar("T")
@@ -59,10 +60,14 @@ async def disconnected(receive: Receive) -> None:
 class Lane:
     """One kind of model work: one thread, at most `size` jobs admitted at a time."""
 
-    def __init__(self, kind: str, size: int, retry_after: int) -> None:
+    def __init__(self, kind: str, size: int, retry_after: int, trim_when_idle: bool = False) -> None:
+        """`trim_when_idle`: when the last admitted job is done, hand the C library's free
+        memory back to the system (on this lane's thread): what large jobs (drafts) leave
+        behind in its heaps would otherwise stay with the process."""
         self.kind = kind
         self.size = size
         self.retry_after = retry_after
+        self.trim_when_idle = trim_when_idle
         self.admitted = 0
         self.refused = 0
         self.dropped = 0
@@ -122,6 +127,8 @@ class Lane:
 
     def _finished(self, future: asyncio.Future[Any] | Future[Any]) -> None:
         self.admitted -= 1
+        if self.trim_when_idle and self.admitted == 0:  # on the lane's thread, after its work
+            self._thread.submit(release_free_memory)
         if not future.cancelled():
             future.exception()  # retrieved: an abandoned job's error is not "never retrieved"
 
@@ -129,12 +136,21 @@ class Lane:
         self._thread.shutdown(wait=False, cancel_futures=True)
 
 
+class InFlight:
+    """How many requests this process is serving now (counted by the live app, whatever the
+    build): a search may have its query encoded on the event loop itself only when it is the
+    only one (service/query_vectors.py)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ModelLanes:
     """The process's lanes: `search` (query encodes) and `drafts` (overlap drafts)."""
 
     def __init__(self, settings: Settings) -> None:
         self.search = Lane("search", settings.search_queue, settings.retry_after)
-        self.drafts = Lane("draft", settings.draft_queue, settings.retry_after)
+        self.drafts = Lane("draft", settings.draft_queue, settings.retry_after, trim_when_idle=True)
 
     def close(self) -> None:
         self.search.close()

@@ -42,7 +42,7 @@ def create_app(settings: Settings, *, index: IndexView | None = None,
     is opened once here and shared read-only. A live server passes the process's `lanes` and
     query `vectors` (they outlive a build)."""
     view = index or open_index(settings)
-    model = vectors.encoder if vectors else encoder or query_encoder(settings, view)
+    model = vectors.encoder if vectors is not None else encoder or query_encoder(settings, view)
     services = open_services(settings, view, model, lanes, vectors, warm=warm)
     features = [make(services) for make in FEATURES]
 

@@ -8,7 +8,7 @@ from principles.onnx_encoder import OnnxEncoder
 from principles.settings import Settings, cores
 from principles.stores import open_store, tuning_of
 from principles.vectors import VectorStore
-from service.admission import ModelLanes
+from service.admission import InFlight, ModelLanes
 from service.index import IndexView
 from service.query_vectors import QueryVectors
 from service.search import SearchEngine, SparseIndexes
@@ -28,7 +28,8 @@ def open_search(settings: Settings, view: IndexView, model: QueryEncoder,
     else its own."""
     own = lanes or ModelLanes(settings)
     try:
-        vectors = vectors or query_vectors(settings, model, own)
+        if vectors is None:  # not `or`: an empty cache is falsy (len 0)
+            vectors = query_vectors(settings, model, own)
         return SearchEngine(view, open_vectors(settings, view), SparseIndexes.load(view.build),
                             vectors, settings.include_drafts, own, owns_lanes=lanes is None)
     except BaseException:
@@ -37,9 +38,12 @@ def open_search(settings: Settings, view: IndexView, model: QueryEncoder,
         raise
 
 
-def query_vectors(settings: Settings, model: QueryEncoder, lanes: ModelLanes) -> QueryVectors:
-    """A process's query vectors: cached and batched on the search lane (service/query_vectors.py)."""
-    return QueryVectors(model, lanes.search, settings.query_cache, settings.batch_size)
+def query_vectors(settings: Settings, model: QueryEncoder, lanes: ModelLanes,
+                  in_flight: InFlight | None = None) -> QueryVectors:
+    """A process's query vectors: cached and batched on the search lane (service/query_vectors.py);
+    with the process's request count, a lone search's ONNX encode runs on the event loop."""
+    inline = in_flight if isinstance(model, OnnxEncoder) else None
+    return QueryVectors(model, lanes.search, settings.query_cache, settings.batch_size, inline)
 
 
 def encoder_threads(settings: Settings) -> int:

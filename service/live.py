@@ -34,6 +34,7 @@ from litestar.types import LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive
 from principles.index import IndexLayout
 from principles.leases import Lease
 from principles.settings import Settings
+from service.admission import InFlight
 
 log = logging.getLogger("principles.live")
 
@@ -84,10 +85,13 @@ class LiveApp:
     """The ASGI app `serve` runs: the current build's app, swapped when `current` moves."""
 
     def __init__(self, settings: Settings, factory: Factory, first: Path,
-                 on_shutdown: Callable[[], None] | None = None) -> None:
+                 on_shutdown: Callable[[], None] | None = None,
+                 in_flight: InFlight | None = None) -> None:
         """Open `first` now (raising IndexProblem before the server binds); its lifespan
-        starts with the server's. `on_shutdown` closes what the builds share."""
+        starts with the server's. `on_shutdown` closes what the builds share; `in_flight`
+        counts the requests served, whatever their build."""
         self.settings = settings
+        self.in_flight = in_flight or InFlight()
         self.on_shutdown = on_shutdown
         self.layout = IndexLayout(settings.index_dir)
         self.factory = factory
@@ -114,10 +118,12 @@ class LiveApp:
             return
         generation = self.current
         generation.inflight += 1
+        self.in_flight.count += 1
         try:
             await generation.app(scope, receive, send)
         finally:
             generation.inflight -= 1
+            self.in_flight.count -= 1
             if generation.inflight == 0 and generation is not self.current:
                 generation.drained.set()
 
@@ -223,19 +229,21 @@ def live_app(settings: Settings, make_app: Callable[..., Litestar] | None = None
         raise IndexProblem(f"no index at {settings.index_dir}")
     model: dict[str, Any] = {}
     lanes = ModelLanes(settings)
+    in_flight = InFlight()  # the process's requests: a lone search encodes on the event loop
     make = make_app or create_app
 
     def factory(build: Path) -> Litestar:
         view = open_index(settings, build)
         first_build = "vectors" not in model
         if first_build:
-            model["vectors"] = query_vectors(settings, query_encoder(settings, view), lanes)
+            model["vectors"] = query_vectors(settings, query_encoder(settings, view), lanes,
+                                             in_flight)
         # Only the first build loads the model; a later one must not queue a warm-up encode
         # behind the searches of a loaded server (it delayed swaps under load by ~1 s).
         return make(settings, index=view, lanes=lanes, vectors=model["vectors"], warm=first_build)
 
     try:
-        return LiveApp(settings, factory, first, on_shutdown=lanes.close)
+        return LiveApp(settings, factory, first, on_shutdown=lanes.close, in_flight=in_flight)
     except BaseException:
         lanes.close()
         raise

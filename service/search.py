@@ -14,9 +14,10 @@ alone; `bench/quality.py` prints the figures. `dense` and `sparse` modes fuse th
 from __future__ import annotations
 
 import html
+import itertools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -26,10 +27,11 @@ import numpy.typing as npt
 from litestar.types import Receive
 
 from principles.contract import PageRecord
-from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, stem_word, stems, tokenize
-from principles.vectors import VectorStore, Where, point_id
+from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, query_tokens, stem_word, stems
+from principles.vectors import ExactSearch, SearchesExactly, VectorStore, Where, point_id
 from service.admission import ModelLanes
 from service.index import IndexView
+from service.page_lists import PageHit, PageList, best_per_page, fuse, number_pages
 from service.query_vectors import QueryVectors
 
 Mode = Literal["hybrid", "dense", "sparse"]
@@ -53,41 +55,43 @@ class Filters:
         return conditions
 
 
-@dataclass
-class PageHit:
-    page_id: str
-    score: float
-    passage: int  # index into the page's passages, -1 for the head (title/description)
-    ranks: dict[str, int] = field(default_factory=dict)
-
-
 def roll_up(hits: list[tuple[float, dict[str, Any]]]) -> list[PageHit]:
-    """Best passage per page, pages ordered by that passage's score."""
-    return best_per_page((score, payload["page_id"], int(payload.get("passage", -1)))
-                         for score, payload in hits)
-
-
-def best_per_page(hits: Iterable[tuple[float, str, int]]) -> list[PageHit]:
-    """`roll_up` over (score, page id, passage) triples, without a payload dict per hit."""
-    best: dict[str, tuple[float, int]] = {}
-    for score, page_id, passage in hits:
-        seen = best.get(page_id)
-        if seen is None or score > seen[0]:
-            best[page_id] = (score, passage)
-    ordered = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
-    return [PageHit(page_id, score, passage) for page_id, (score, passage) in ordered]
+    """Best passage per page, pages ordered by that passage's score (then page id)."""
+    ids = sorted({payload["page_id"] for _, payload in hits})
+    numbers = {page_id: number for number, page_id in enumerate(ids)}
+    best = best_per_page(
+        np.array([numbers[payload["page_id"]] for _, payload in hits], dtype=np.intp),
+        np.array([score for score, _ in hits], dtype=np.float64),
+        np.array([int(payload.get("passage", -1)) for _, payload in hits], dtype=np.intp))
+    return [PageHit(ids[page], score, passage) for page, score, passage in
+            zip(best.pages.tolist(), best.scores.tolist(), best.passages.tolist(), strict=True)]
 
 
 def rrf(rankings: dict[str, list[PageHit]], k: int = RRF_K) -> list[PageHit]:
-    fused: dict[str, PageHit] = {}
-    for name, ranking in rankings.items():
-        for rank, hit in enumerate(ranking, start=1):
-            entry = fused.setdefault(hit.page_id, PageHit(hit.page_id, 0.0, hit.passage))
-            entry.score += 1.0 / (k + rank)
-            entry.ranks[name] = rank
-            if name == "dense_passages" or (entry.passage < 0 <= hit.passage):
-                entry.passage = hit.passage  # the best dense passage makes the best snippet
-    return sorted(fused.values(), key=lambda h: (-h.score, h.page_id))
+    """`fuse` over lists of PageHit (tests and tools; the engine fuses arrays)."""
+    ids = sorted({hit.page_id for ranking in rankings.values() for hit in ranking})
+    numbers = {page_id: number for number, page_id in enumerate(ids)}
+    lists = {name: PageList(np.array([numbers[h.page_id] for h in ranking], dtype=np.intp),
+                            np.array([h.score for h in ranking], dtype=np.float64),
+                            np.array([h.passage for h in ranking], dtype=np.intp))
+             for name, ranking in rankings.items()}
+    return fuse(lists, len(ids), len(ids), k, ids)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where each row of a ranked source lies: its page number and passage (-1: the page)."""
+
+    pages: npt.NDArray[np.intp]
+    passages: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, places: list[tuple[int, int]]) -> Located:
+        table = np.array(places, dtype=np.intp).reshape(-1, 2)
+        return cls(np.ascontiguousarray(table[:, 0]), np.ascontiguousarray(table[:, 1]))
+
+    def best_per_page(self, rows: npt.NDArray[np.intp], scores: npt.NDArray[np.float32]) -> PageList:
+        return best_per_page(self.pages[rows], scores, self.passages[rows])
 
 
 class SparseMasks:
@@ -140,13 +144,23 @@ class SearchEngine:
         self.encoder = vectors.encoder
         self.include_drafts = include_drafts
         self.collections = index.manifest.collections
-        # Point id -> (page id, passage; -1 = the page vector). Dense hits come back without
+        # Pages by number (position in sorted ids): ranked lists are arrays of page numbers.
+        self.numbers = number_pages(index.pages)
+        self.page_ids = sorted(index.pages)
+        # Point id -> (page number, passage; -1 = the page vector). Dense hits come back without
         # payload: reading payloads is what made a search slow (and page-fault) at 50k pages.
-        self.points: dict[str, tuple[str, int]] = {}
+        self.points: dict[str, tuple[int, int]] = {}
         for page_id, page in index.pages.items():
-            self.points[point_id(page_id)] = (page_id, -1)
+            number = self.numbers[page_id]
+            self.points[point_id(page_id)] = (number, -1)
             for i in range(len(page["passages"])):
-                self.points[point_id(f"{page_id}#{i}")] = (page_id, i)
+                self.points[point_id(f"{page_id}#{i}")] = (number, i)
+        self.documents = {name: Located.of([(self.numbers[p["page_id"]], int(p.get("passage", -1)))
+                                            for p in found.payloads])
+                          for name, found in (("passages", sparse.passages), ("pages", sparse.pages))}
+        self._exact: dict[str, tuple[ExactSearch, Located] | None] = {}
+        for name in ("passages", "pages"):  # now, not in the first search
+            self._exact_rows(self.collections[name])
         # Model calls run on the lanes' threads (service/admission.py), one per kind of work:
         # torch's OpenMP keeps a thread team per calling thread, and many teams (e.g. anyio's
         # pool threads) halve encode speed on 2 cores (7.8 ms on one thread, 14.7 ms on many).
@@ -161,33 +175,53 @@ class SearchEngine:
         if self.owns_lanes:
             self.lanes.close()
 
-    def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> dict[str, list[PageHit]]:
+    def dense(self, vector: npt.NDArray[np.float32], where: Where, limit: int) -> dict[str, PageList]:
         """Two ranked lists: pages by their page vector, pages by their best passage."""
-        lists: dict[str, list[PageHit]] = {}
-        points = self.points
-        for name, depth in (("passages", DEPTH), ("pages", max(limit, DEPTH // 2))):
-            hits = self.store.search(self.collections[name], vector, depth, where, fields=())
-            lists[f"dense_{name}"] = best_per_page((hit.score, *points[hit.key]) for hit in hits)
-        return lists
+        return {f"dense_{name}": self._nearest_pages(self.collections[name], vector, depth, where)
+                for name, depth in (("passages", DEPTH), ("pages", max(limit, DEPTH // 2)))}
 
-    def sparse_search(self, query: str, filters: Filters) -> dict[str, list[PageHit]]:
+    def _nearest_pages(self, collection: str, vector: npt.NDArray[np.float32], depth: int,
+                       where: Where) -> PageList:
+        exact = self._exact_rows(collection)
+        if exact is not None:
+            matrix, located = exact
+            return located.best_per_page(*matrix.top(vector, depth, where))
+        hits = self.store.search(collection, vector, depth, where, fields=())
+        found = Located.of([self.points[hit.key] for hit in hits])
+        rows = np.arange(len(hits), dtype=np.intp)
+        return found.best_per_page(rows, np.array([hit.score for hit in hits], dtype=np.float32))
+
+    def _exact_rows(self, collection: str) -> tuple[ExactSearch, Located] | None:
+        """A small collection's matrix and where each of its rows lies (None: the store
+        searches it), worked out on first use."""
+        if collection not in self._exact:
+            exact = self.store.exact(collection) if isinstance(self.store, SearchesExactly) else None
+            self._exact[collection] = None if exact is None else (
+                exact, Located.of([self.points[key] for key in exact.keys]))
+        return self._exact[collection]
+
+    def sparse_search(self, query: str, filters: Filters) -> dict[str, PageList]:
         """Two ranked lists: BM25 over passages (best passage per page) and over whole pages."""
-        lists: dict[str, list[PageHit]] = {}
-        tokens = tokenize([query])[0]  # once for both indexes
+        lists: dict[str, PageList] = {}
+        tokens = query_tokens(query)  # once for both indexes
         for name, index in (("passages", self.sparse.passages), ("pages", self.sparse.pages)):
             mask = self.masks[name].mask(filters, self.include_drafts)
-            lists[f"sparse_{name}"] = roll_up(index.search_tokens(tokens, DEPTH, mask))
+            lists[f"sparse_{name}"] = self.documents[name].best_per_page(
+                *index.top_documents(tokens, DEPTH, mask))
         return lists
+
+    def fuse(self, lists: dict[str, PageList], limit: int) -> list[PageHit]:
+        return fuse(lists, len(self.page_ids), limit, RRF_K, self.page_ids)
 
     def search(self, query: str, filters: Filters, mode: Mode, limit: int) -> list[PageHit]:
         """The ranked pages, in one go on the calling thread (benches and offline tools)."""
-        lists: dict[str, list[PageHit]] = {}
+        lists: dict[str, PageList] = {}
         if mode in ("hybrid", "sparse"):
             lists.update(self.sparse_search(query, filters))
         if mode in ("hybrid", "dense"):
             vector = self.encoder.encode_query(query)
             lists.update(self.dense(vector, filters.where(self.include_drafts), limit))
-        return rrf(lists)[:limit]
+        return self.fuse(lists, limit)
 
     async def find(self, query: str, filters: Filters, mode: Mode, limit: int,
                    receive: Receive | None = None) -> list[PageHit]:
@@ -196,13 +230,13 @@ class SearchEngine:
         full; dropped if the client behind `receive` leaves). BM25 runs after the vector has
         come, not while it encodes: measured, the overlap saved nothing, since both halves
         then fight for the GIL (the encode took ~1 ms longer)."""
-        lists: dict[str, list[PageHit]] = {}
+        lists: dict[str, PageList] = {}
         vector = await self.vectors.vector(query, receive) if mode in ("hybrid", "dense") else None
         if mode in ("hybrid", "sparse"):
             lists.update(self.sparse_search(query, filters))
         if vector is not None:
             lists.update(self.dense(vector, filters.where(self.include_drafts), limit))
-        return rrf(lists)[:limit]
+        return self.fuse(lists, limit)
 
     def snippet(self, page: PageRecord, passage: int, query: str | set[str]) -> str:
         """The matching passage (or the description), query terms (or their stems, worked
@@ -216,10 +250,6 @@ class SearchEngine:
         return mark(text, stems(query) if isinstance(query, str) else query)
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"  # exactly what \w matches in a str pattern
-
-
 @lru_cache(maxsize=1024)
 def _starting_with(firsts: frozenset[str]) -> re.Pattern[str]:
     """WORD, only the words starting with one of these letters (either case): stemming keeps a
@@ -228,42 +258,39 @@ def _starting_with(firsts: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?iu)\b[{letters}]\w+\b" if letters else r"(?!)")
 
 
-def matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
-    """Start and end of every word of `text` whose stem is a query stem, in order. Each
-    distinct word that could match is stemmed once, then only the words that match are
-    located (several times faster than stemming every word: snippets were a third of a
+def matching_words(text: str, query_stems: set[str]) -> Iterator[tuple[int, int]]:
+    """Start and end of each word of `text` whose stem is a query stem, in order, found as
+    they are asked for: only the words that could match are stemmed (stems are cached), and
+    a snippet stops reading the text where its window ends (snippets were a third of a
     search's time)."""
     firsts = frozenset(stem[0] for stem in query_stems if stem)
-    found = [w for w in set(_starting_with(firsts).findall(text)) if stem_word(w) in query_stems]
-    spans = []
-    for word in found:
-        at = text.find(word)
-        while at >= 0:
-            end = at + len(word)
-            if (at == 0 or not _is_word_char(text[at - 1])) and (
-                    end == len(text) or not _is_word_char(text[end])):
-                spans.append((at, end))
-            at = text.find(word, end)
-    spans.sort()
-    return spans
+    for word in _starting_with(firsts).finditer(text):
+        if stem_word(word.group()) in query_stems:
+            yield word.span()
+
+
+def matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
+    """Every span `matching_words` finds."""
+    return list(matching_words(text, query_stems))
 
 
 def mark(text: str, query_stems: set[str]) -> str:
     """HTML-escaped text around the first match, matches in <mark>."""
-    matched = matches(text, query_stems) if query_stems else []
+    found = matching_words(text, query_stems) if query_stems else iter(())
+    first = next(found, None)
     start = 0
-    if matched and matched[0][0] > SNIPPET_CHARS // 2:
-        start = text.rfind(" ", 0, matched[0][0] - 60) + 1
+    if first is not None and first[0] > SNIPPET_CHARS // 2:
+        start = text.rfind(" ", 0, first[0] - 60) + 1
     end = min(len(text), start + SNIPPET_CHARS)
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     out, cursor = [], start
-    for s, e in matched:
-        if s < start or e > end:
-            continue
+    for s, e in itertools.chain([first] if first else [], found):
+        if e > end:  # matches come in order and never overlap: none later fits either
+            break
         out.append(html.escape(text[cursor:s]))
         out.append(f"<mark>{html.escape(text[s:e])}</mark>")
         cursor = e
     out.append(html.escape(text[cursor:end]))
-    snippet = re.sub(r"\s+", " ", "".join(out)).strip()
+    snippet = " ".join("".join(out).split())  # runs of white space folded, ends stripped
     return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")

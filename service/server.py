@@ -28,6 +28,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from principles.memory import SERVING_ARENAS, limit_arenas
 from principles.settings import Settings
 
 log = logging.getLogger("principles.server")
@@ -35,6 +36,7 @@ log = logging.getLogger("principles.server")
 AppFactory = Callable[[Settings], Any]
 """Settings -> the ASGI app one worker serves; runs in the worker process."""
 
+ARENAS = "MALLOC_ARENA_MAX"  # glibc's heaps per process: set here unless already set
 STARTUP_FAILURE = 3  # uvicorn's exit code for a worker that failed before serving
 WORKER_STOP_TIMEOUT = 30  # seconds a worker may take to drain and close before it is killed
 
@@ -59,6 +61,9 @@ def serve(settings: Settings, make_app: AppFactory = live,
     settings.http_server; returns when the server has stopped."""
     if preflight is not None:
         preflight(settings)
+    # Processes started from here on (spawned workers, SPARQL workers) read it when they
+    # start; a forked worker applies it itself (`_worker_app`).
+    os.environ.setdefault(ARENAS, str(SERVING_ARENAS))
     if settings.http_server == "uvicorn":
         _uvicorn(settings, make_app)
     else:
@@ -68,11 +73,19 @@ def serve(settings: Settings, make_app: AppFactory = live,
 def _worker_app(make_app: AppFactory, settings: Settings) -> Any:
     """Build the app inside a worker; a failure stops the server instead of a restart loop."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the app's lifespan listens for it
+    # before the app's threads start (principles/memory.py); an operator's value wins
+    limit_arenas(_number(ARENAS, SERVING_ARENAS))
     try:
         return make_app(settings)
     except Exception:
         log.exception("worker %d could not open the app", os.getpid())
         sys.exit(STARTUP_FAILURE)
+
+
+def _number(variable: str, default: int) -> int:
+    """A glibc tunable as the environment has it, else ours."""
+    value = os.environ.get(variable, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 def _forward(signum: int, pids: list[int | None]) -> None:

@@ -91,3 +91,34 @@ def test_lane_drops_work_whose_client_left_and_bounds_admission() -> None:
     state = asyncio.run(scenario())
     assert state["ran"] == ["first"] and state["dropped"] == 1 and state["admitted"] == 0
     assert state["retry"] == 1
+
+
+def test_draft_lane_hands_free_memory_back_once_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C library's heaps are trimmed after the last admitted draft, not after each one
+    while others wait (a trim walks the heaps under their locks)."""
+    import service.admission
+
+    trims: list[int] = []
+    lane = Lane("draft", size=4, retry_after=1, trim_when_idle=True)
+    monkeypatch.setattr(service.admission, "release_free_memory",
+                        lambda: trims.append(threading.get_ident()))
+    gate = threading.Event()
+
+    async def scenario() -> int:
+        jobs = [asyncio.ensure_future(lane.run(lambda: gate.wait(5))) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert trims == []
+        gate.set()
+        await asyncio.gather(*jobs)
+        return await lane.submit(threading.get_ident)  # after the trim, on the same thread
+
+    lane_thread = asyncio.run(scenario())
+    lane.close()
+    assert trims == [lane_thread]  # once, when the last one was done, on the lane's thread
+
+
+def test_heaps_are_tuned_where_the_c_library_allows() -> None:
+    from principles.memory import limit_arenas, release_free_memory
+
+    assert limit_arenas(2) in (True, False)  # False: not glibc
+    release_free_memory()  # never raises, whatever the C library

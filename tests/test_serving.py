@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from principles.npz import load_arrays
 from principles.settings import Settings
 from principles.sparse import stem_word, stems, words_with_offsets
-from service.admission import ClientGone, Lane, Overloaded
+from service.admission import ClientGone, InFlight, Lane, Overloaded
 from service.answers import AnswerCache
 from service.controllers.related import related_pages
 from service.engines import query_encoder
@@ -120,6 +120,48 @@ def test_full_lane_refuses_and_a_waiter_that_leaves_drops_its_query() -> None:
     assert state == {"calls": [["running"]], "dropped": 1, "admitted": 0, "retry": 3}
 
 
+def test_a_lone_search_is_encoded_on_the_event_loop_and_others_on_the_lane() -> None:
+    """The only request of the process with the lane idle: encoded where it is (no thread
+    hand-off); with another request in flight, or a model call running, it takes the lane."""
+    class ThreadRecorder(FakeEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.threads: list[int] = []
+
+        def encode(self, texts: list[str]) -> Any:
+            self.threads.append(threading.get_ident())
+            return super().encode(texts)
+
+    async def scenario() -> dict[str, Any]:
+        encoder = ThreadRecorder()
+        lane = Lane("search", size=10, retry_after=1)
+        in_flight = InFlight()
+        vectors = QueryVectors(encoder, lane, size=100, batch=32, in_flight=in_flight)
+        encoder.threads.clear()
+        in_flight.count = 1
+        alone = await vectors.vector("alone")
+        in_flight.count = 2
+        crowded = await vectors.vector("crowded")
+        encoder.gate.clear()  # a model call runs on the lane: the next one waits for it
+        running = asyncio.ensure_future(vectors.vector("running"))
+        await asyncio.sleep(0.05)
+        in_flight.count = 1
+        behind = asyncio.ensure_future(vectors.vector("behind"))
+        await asyncio.sleep(0.05)
+        encoder.gate.set()
+        await asyncio.gather(running, behind)
+        state = {"threads": [t == threading.get_ident() for t in encoder.threads],
+                 "inline": vectors.stats.inline, "calls": vectors.stats.calls,
+                 "admitted": lane.admitted, "same": bool(np.allclose(alone, encoder._vector("alone")))
+                 and bool(np.allclose(crowded, encoder._vector("crowded")))}
+        lane.close()
+        return state
+
+    state = asyncio.run(scenario())
+    assert state == {"threads": [True, False, False, False], "inline": 1, "calls": 4,
+                     "admitted": 0, "same": True}
+
+
 def test_cache_is_keyed_by_the_normalised_query_and_bounded(corpus_settings: Settings) -> None:
     encoder = query_encoder(corpus_settings, open_index(corpus_settings))
     lane = Lane("search", size=10, retry_after=1)
@@ -211,6 +253,31 @@ def test_concurrent_searches_in_the_real_app_are_batched(corpus_settings: Settin
     alone = [[h.page_id for h in engine.search(q, Filters(), "hybrid", 10)] for q in queries]
     assert [ids[:3] for ids in together] == [ids[:3] for ids in alone]
     engine.close()
+
+
+def test_a_live_app_has_one_query_model_and_cache_per_process(corpus_settings: Settings) -> None:
+    """The builds of a live app share the process's query vectors (one ONNX session, one
+    cache), and a lone request is encoded on the event loop. (An empty cache is falsy: an
+    `or` once gave each build a cache and a model of its own.)"""
+    from service.live import live_app
+
+    app = live_app(corpus_settings)
+    engine = app.current.app.dependencies["engine"].dependency()
+    second = app.factory(corpus_settings.index_dir / "current")
+    try:
+        assert engine.vectors.in_flight is app.in_flight
+        assert second.dependencies["engine"].dependency().vectors is engine.vectors
+
+        async def one_search() -> int:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+                response = await client.get("/v1/search", params={"q": "a lone query"})
+            return response.status_code
+
+        assert asyncio.run(one_search()) == 200 and engine.vectors.stats.inline == 1
+    finally:
+        engine.close()
+        second.dependencies["engine"].dependency().close()
 
 
 def test_npz_arrays_are_memory_mapped(tmp_path: Path) -> None:
