@@ -166,30 +166,42 @@ def _record(vectors: CorpusVectors, i: int, j: int, block: Vectors, forward: tup
             "shared": sorted(vectors.terms[i] & vectors.terms[j])}
 
 
-def strong_graph(pairs: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Pages joined by a strong or near-duplicate pair: the graph clusters are cliques of."""
-    graph: dict[str, set[str]] = {}
-    for pair in pairs:
-        if pair["band"] in scoring.BANDS[:2]:
-            graph.setdefault(pair["a"], set()).add(pair["b"])
-            graph.setdefault(pair["b"], set()).add(pair["a"])
-    return graph
+Scores = dict[str, dict[str, float]]
 
 
-def find_clusters(pairs: list[dict[str, Any]],
-                  cliques: set[cliques_of.Clique] | None = None) -> list[dict[str, Any]]:
-    """Groups of 3+ pages that all overlap each other (cliques of strong/near-duplicate
-    pairs), largest and strongest first; a page joins one cluster at most. `cliques`: the
-    graph's maximal cliques when already known (`cliques_of.update`)."""
-    scores: dict[str, dict[str, float]] = {}
+def strong_scores(pairs: list[dict[str, Any]]) -> Scores:
+    """Pages joined by a strong or near-duplicate pair, with its score: the graph clusters are
+    cliques of."""
+    scores: Scores = {}
     for pair in pairs:
         if pair["band"] in scoring.BANDS[:2]:
             a, b, score = pair["a"], pair["b"], float(pair["score"])
             scores.setdefault(a, {})[b] = score
             scores.setdefault(b, {})[a] = score
-    if cliques is None:
-        cliques = cliques_of.find({page: set(others) for page, others in scores.items()})
-    ranked = [(c, _mean_score(scores, c)) for c in map(sorted, cliques)]
+    return scores
+
+
+def adjacency(scores: Scores) -> cliques_of.Adjacency:
+    return {page: others.keys() for page, others in scores.items()}
+
+
+def clique_means(scores: Scores, cliques: set[cliques_of.Clique],
+                 known: dict[cliques_of.Clique, float] | None = None) -> dict[cliques_of.Clique, float]:
+    """Each clique's mean pair score; `known` ones (no pair rescored) are taken as they are."""
+    known = known or {}
+    return {c: known[c] if c in known else _mean_score(scores, sorted(c)) for c in cliques}
+
+
+def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups of 3+ pages that all overlap each other (cliques of strong/near-duplicate
+    pairs), largest and strongest first; a page joins one cluster at most."""
+    scores = strong_scores(pairs)
+    return rank_clusters(scores, clique_means(scores, cliques_of.find(adjacency(scores))))
+
+
+def rank_clusters(scores: Scores, means: dict[cliques_of.Clique, float]) -> list[dict[str, Any]]:
+    """Clusters from the maximal cliques and their mean scores (see `find_clusters`)."""
+    ranked = [(sorted(c), mean) for c, mean in means.items()]
     ranked.sort(key=lambda c: (-len(c[0]), -c[1], c[0]))
     taken: set[str] = set()
     clusters: list[dict[str, Any]] = []
@@ -205,8 +217,7 @@ def find_clusters(pairs: list[dict[str, Any]],
     return clusters
 
 
-def _mean_score(scores: dict[str, dict[str, float]], members: list[str],
-                page: str | None = None) -> float:
+def _mean_score(scores: Scores, members: list[str], page: str | None = None) -> float:
     found = [scores[a][b] for n, a in enumerate(members)
              for b in members[n + 1:] if page is None or page in (a, b)]
     return sum(found) / len(found) if found else 0.0
@@ -224,18 +235,22 @@ class PairsState:
     candidates: npt.NDArray[np.int64]  # (c, 2)
     params: list[float]
     cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows
+    clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
 
-    def clique_sets(self) -> set[cliques_of.Clique] | None:
-        if self.cliques is None:
+    def mean_of_cliques(self) -> dict[cliques_of.Clique, float] | None:
+        if self.cliques is None or self.clique_means is None:
             return None
-        return {frozenset(self.ids[r] for r in rows.tolist()) for rows in self.cliques}
+        return {frozenset(self.ids[r] for r in rows.tolist()): float(mean)
+                for rows, mean in zip(self.cliques, self.clique_means.tolist(), strict=True)}
 
     def save(self, folder: Path) -> None:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
                  hashes=np.array(self.hashes, dtype=str), **_ragged("near", self.near),
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64),
-                 **(_ragged("cliques", self.cliques) if self.cliques is not None else {}))
+                 **(_ragged("cliques", self.cliques) if self.cliques is not None else {}),
+                 **({"clique_means": self.clique_means} if self.clique_means is not None
+                    else {}))
 
     @classmethod
     def load(cls, folder: Path) -> PairsState | None:
@@ -244,12 +259,13 @@ class PairsState:
             return None
         try:
             with np.load(path) as data:
-                cliques = (_unragged(data, "cliques") if "cliques_offsets" in data.files
-                           else None)  # a state written before cliques were kept
+                kept = "cliques_offsets" in data.files  # not in a state from older code
+                cliques = _unragged(data, "cliques") if kept else None
+                means = data["clique_means"] if kept else None
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
                            _unragged(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
-                           data["params"].tolist(), cliques)
+                           data["params"].tolist(), cliques, means)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
 
@@ -337,11 +353,17 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                 record.pop("cluster", None)
                 pairs.append(record)
         pairs.sort(key=lambda r: (-r["score"], r["a"], r["b"]))
-    graph = strong_graph(pairs)
-    old_cliques = previous.state.clique_sets() if usable and previous is not None else None
-    cliques = (cliques_of.find(graph) if old_cliques is None or previous is None else
-               cliques_of.update(strong_graph(previous.records), graph, old_cliques))
-    clusters = find_clusters(pairs, cliques)
+    scores = strong_scores(pairs)
+    old = previous.state.mean_of_cliques() if usable and previous is not None else None
+    if old is None or previous is None:
+        means = clique_means(scores, cliques_of.find(adjacency(scores)))
+    else:  # a clique none of whose pages was in a pair scored now keeps its mean
+        cliques = cliques_of.update(adjacency(strong_scores(previous.records)),
+                                    adjacency(scores), old)
+        rescored = {vectors.ids[i] for i in np.concatenate([fresh // n, fresh % n]).tolist()}
+        means = clique_means(scores, cliques, {c: m for c, m in old.items()
+                                               if c in cliques and not c & rescored})
+    clusters = rank_clusters(scores, means)
     member = {p: c["id"] for c in clusters for p in c["pages"]}
     for pair in pairs:
         same = member.get(pair["a"]) is not None and member.get(pair["a"]) == member.get(pair["b"])
@@ -356,7 +378,8 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
-                       [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in cliques])
+                       [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in means],
+                       np.array(list(means.values()), dtype=np.float64))
     return artefact, state
 
 
