@@ -76,6 +76,15 @@ class _Multigraph:
         return _document(*self.parts())
 
 
+def _term_edges(graph: _Multigraph, terms: dict[str, Term]) -> None:
+    """The broader and related edges between terms."""
+    for term in terms.values():
+        for edge_kind, others in (("broader", term.broader), ("related", term.related)):
+            for kind, slug in others:
+                graph.edge(term_node(term.key), term_node(term_key(kind, slug)), edge_kind,
+                           f'"kind":"{edge_kind}",')
+
+
 def _document(nodes: list[str], edges: list[str]) -> str:
     return ('{"directed":true,"multigraph":true,"graph":{},"nodes":[' + ",".join(nodes)
             + '],"edges":[' + ",".join(edges) + "]}")
@@ -143,13 +152,7 @@ def _direct(pages: list[Page], terms: dict[str, Term],
         term_graph.node(term_node(term.key), {"kind": "term", "taxonomy": term.kind,
                                               "slug": term.slug, "label": term.label,
                                               "generated": term.generated, "page": term.page_id})
-    for term in terms.values():
-        for kind, slug in term.broader:
-            term_graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "broader",
-                            '"kind":"broader",')
-        for kind, slug in term.related:
-            term_graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "related",
-                            '"kind":"related",')
+    _term_edges(term_graph, terms)
     if similar is None or len(term_graph.nodes) != len(terms):
         return None
     # an edge from a page to a term is `head[kind] + page + tail[kind][slug]`
@@ -210,13 +213,7 @@ def _network(pages: list[Page], terms: dict[str, Term],
                     keyed[edge_kind] = members
         if page.taxonomy is not None:
             graph.edge(source, term_node("/".join(page.taxonomy)), "defines", '"kind":"defines",')
-    for term in terms.values():
-        for kind, slug in term.broader:
-            graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "broader",
-                       '"kind":"broader",')
-        for kind, slug in term.related:
-            graph.edge(term_node(term.key), term_node(term_key(kind, slug)), "related",
-                       '"kind":"related",')
+    _term_edges(graph, terms)
     if related is not None:
         names = [page_node(page_id) for page_id in related.page_ids]
         offsets = related.offsets.tolist()
