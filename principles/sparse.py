@@ -95,17 +95,6 @@ class SparseIndex:
         self.payloads = payloads
 
     @classmethod
-    def build(cls, texts: list[str], payloads: list[dict[str, Any]]) -> SparseIndex:
-        retriever = bm25s.BM25()
-        retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, payloads)
-
-    def save(self, folder: Path, name: str = SPARSE_DIR) -> None:
-        target = folder / name
-        self.retriever.save(str(target), show_progress=False)
-        (target / "payloads.json").write_text(json.dumps(self.payloads), "utf-8")
-
-    @classmethod
     def load(cls, folder: Path, name: str = SPARSE_DIR, *, mmap: bool = False) -> SparseIndex:
         """`mmap`: the score matrix stays in the files (read-only), shared through the page
         cache by every process that opens the same build."""
