@@ -41,7 +41,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +49,7 @@ from scipy import sparse
 from ingest.pages import Page
 from principles.contract import term_key
 from principles.embedder import Vectors
+from principles.npz import ragged, unragged
 from principles.related_store import FLOATS, PageRows, RelatedColumns
 from principles.vectors import VectorStore, point_number
 
@@ -229,9 +229,9 @@ class RelatedState:
                  page_ids=np.array(self.page_ids, dtype=str), params=np.array(self.params),
                  near_radius=self.lists.near_radius, df_keys=np.array(keys, dtype=str),
                  df=np.array([self.df[k] for k in keys], dtype=np.int64),
-                 **_csr("near", self.lists.near), **_csr("via", self.lists.via),
-                 **_csr("radius", self.lists.passage_radius, np.float32),
-                 **_csr("candidates", self.candidates))
+                 **ragged("near", self.lists.near), **ragged("via", self.lists.via),
+                 **ragged("radius", self.lists.passage_radius, np.float32),
+                 **ragged("candidates", self.candidates))
 
     @classmethod
     def load(cls, folder: Path) -> RelatedState | None:
@@ -242,28 +242,13 @@ class RelatedState:
             with np.load(path) as data:
                 return cls(
                     page_ids=data["page_ids"].tolist(),
-                    lists=Lists(_uncsr(data, "near"), data["near_radius"], _uncsr(data, "via"),
-                                _uncsr(data, "radius")),
-                    candidates=_uncsr(data, "candidates"),
+                    lists=Lists(unragged(data, "near"), data["near_radius"], unragged(data, "via"),
+                                unragged(data, "radius")),
+                    candidates=unragged(data, "candidates"),
                     df=dict(zip(data["df_keys"].tolist(), data["df"].tolist(), strict=True)),
                     params=data["params"].tolist())
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
-
-
-def _csr(name: str, parts: list[Any], dtype: Any = np.int32) -> dict[str, Any]:
-    sizes = [len(p) for p in parts]
-    values = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-    return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            f"{name}_values": values}
-
-
-def _uncsr(data: Any, name: str) -> list[Any]:
-    """Per page slices; page indices (stored as int32) come back as int64."""
-    offsets, values = data[f"{name}_offsets"], data[f"{name}_values"]
-    if values.dtype.kind == "i":
-        values = values.astype(np.int64)
-    return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,21 @@ def _mapped(path: Path, raw: Any, info: zipfile.ZipInfo) -> np.ndarray[Any, Any]
                        order="F" if fortran else "C")
     # A plain (read-only) array over the mapping: indexing an np.memmap costs ~0.1 ms a call.
     return np.asarray(mapped)
+
+
+def ragged(name: str, rows: list[Any], dtype: Any = np.int32) -> dict[str, np.ndarray[Any, Any]]:
+    """Rows of different lengths as two arrays for `np.savez`: `<name>_offsets` (n + 1) and
+    `<name>_values` (all rows, concatenated)."""
+    sizes = [len(row) for row in rows]
+    values = np.concatenate(rows).astype(dtype) if rows else np.zeros(0, dtype)
+    return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            f"{name}_values": values}
+
+
+def unragged(data: Any, name: str) -> list[np.ndarray[Any, Any]]:
+    """The rows `ragged` stored; integer rows (page indices, stored as int32) come back as
+    int64."""
+    offsets, values = data[f"{name}_offsets"], data[f"{name}_values"]
+    if values.dtype.kind == "i":
+        values = values.astype(np.int64)
+    return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from principles.embedder import Vectors
+from principles.npz import ragged, unragged
 from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
 from principles.overlap.shingles import Signatures
@@ -245,10 +246,10 @@ class PairsState:
 
     def save(self, folder: Path) -> None:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
-                 hashes=np.array(self.hashes, dtype=str), **_ragged("near", self.near),
+                 hashes=np.array(self.hashes, dtype=str), **ragged("near", self.near),
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64),
-                 **(_ragged("cliques", self.cliques) if self.cliques is not None else {}),
+                 **(ragged("cliques", self.cliques) if self.cliques is not None else {}),
                  **({"clique_means": self.clique_means} if self.clique_means is not None
                     else {}))
 
@@ -260,25 +261,14 @@ class PairsState:
         try:
             with np.load(path) as data:
                 kept = "cliques_offsets" in data.files  # not in a state from older code
-                cliques = _unragged(data, "cliques") if kept else None
+                cliques = unragged(data, "cliques") if kept else None
                 means = data["clique_means"] if kept else None
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
-                           _unragged(data, "near"), data["radius"],
+                           unragged(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
                            data["params"].tolist(), cliques, means)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
-
-
-def _ragged(name: str, rows: list[Idx]) -> dict[str, npt.NDArray[np.int32 | np.int64]]:
-    sizes = [len(x) for x in rows]
-    return {f"{name}_offsets": np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            name: np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)}
-
-
-def _unragged(data: Any, name: str) -> list[Idx]:
-    offsets, flat = data[f"{name}_offsets"], data[name].astype(np.int64)
-    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
 @dataclass(frozen=True)
