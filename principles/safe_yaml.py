@@ -11,6 +11,7 @@ Anything over the bounds is a `YamlTooComplex` naming the line; nothing is const
 
 from __future__ import annotations
 
+import re
 import reprlib
 from typing import Any
 
@@ -112,11 +113,29 @@ def load_front_matter(text: str) -> Any:
         if node is None:
             return None
         expanded_size(node)
-        return loader.construct_document(node)
+        return _without_surrogates(loader.construct_document(node))
     except RecursionError as exc:  # belt and braces: MAX_DEPTH should stop this first
         raise YamlTooComplex(f"YAML nested too deeply (more than {MAX_DEPTH} levels)") from exc
     finally:
         loader.dispose()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """YAML's escapes can spell surrogates ("\\ud800"), which no UTF-8 file can hold: a pair
+    becomes the character it encodes, a lone one U+FFFD (as an undecodable byte does), so the
+    page can still be stored."""
+    if isinstance(value, str):
+        if not _SURROGATE.search(value):
+            return value
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def excerpt(value: Any, limit: int = 80) -> str:

@@ -45,7 +45,7 @@ def _corpus(root: Path) -> None:
           "About this site.")
     (root / "notes").mkdir()
     (root / "notes" / "plain.txt").write_text("A plain note without front matter.\n", "utf-8")
-    # a report line quoting a lone surrogate (YAML escapes make one; UTF-8 cannot hold it)
+    # a report line quoting a key spelled with a lone surrogate (stored as U+FFFD)
     _page(root, "notes/odd.md", 'title: Odd\nrelated:\n  "\\ud800": [about]\n', "Odd keys.")
 
 
@@ -106,7 +106,7 @@ def test_reingest_parses_changed_files_and_equals_a_full_ingest(tmp_path: Path) 
     stored = _stored(third)
     assert stored == _stored(_full(corpus, tmp_path))
     assert any(line.startswith("resources/articles/bad.md:") for line in stored["report"])
-    assert any(line.startswith("notes/odd.md:") and "\ud800" in line for line in stored["report"])
+    assert any(line.startswith("notes/odd.md:") and "\ufffd" in line for line in stored["report"])
     assert any(p["rel_path"] == "resources/articles/dup.md" for p in stored["pages.json"])
 
     # a setting that changes parsing carries nothing over
@@ -122,3 +122,15 @@ def test_every_page_field_is_stored() -> None:
     would come back as its default instead of what parsing gave."""
     stored = set(PageRecord.__annotations__)
     assert {f.name for f in fields(Page) if f.name != "passage_cache"} <= stored
+
+
+def test_a_title_with_a_lone_surrogate_is_stored(tmp_path: Path) -> None:
+    """YAML's "\\ud800" escape makes a character UTF-8 cannot hold: the page is still stored,
+    the character replaced (U+FFFD), and a surrogate pair becomes the character it spells."""
+    corpus = tmp_path / "corpus"
+    _page(corpus, "resources/articles/odd.md", 'title: "Odd \\ud800 \\ud83d\\ude00"\n',
+          "A page with an odd title.")
+    result = _full(corpus, tmp_path)
+    assert result.build is not None
+    pages = json.loads((result.build / "pages.json").read_text("utf-8"))
+    assert [p["title"] for p in pages] == ["Odd \ufffd \U0001f600"]
