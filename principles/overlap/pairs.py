@@ -334,11 +334,11 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     fresh = np.setdiff1d(candidates, carried, assume_unique=True)
     pairs = score_pairs(vectors, set(zip((fresh // n).tolist(), (fresh % n).tolist(),
                                          strict=True)), signatures)
+    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     if previous is not None and len(carried):
-        row = {page_id: i for i, page_id in enumerate(vectors.ids)}
         carried_keys = set(carried.tolist())
         for record in previous.records:
-            a, b = row.get(record["a"], -1), row.get(record["b"], -1)
+            a, b = row_of.get(record["a"], -1), row_of.get(record["b"], -1)
             if a >= 0 and b >= 0 and min(a, b) * n + max(a, b) in carried_keys:
                 record.pop("cluster", None)
                 pairs.append(record)
@@ -365,7 +365,6 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                            "clusters": len(clusters), "pages_searched": len(found),
                            "pairs_scored": len(candidates) - len(carried)},
                 "pairs": pairs, "clusters": clusters}
-    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
                        [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in means],
