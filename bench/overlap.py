@@ -137,11 +137,11 @@ def main() -> None:
     encoder = Encoder(Settings().model)
     with tempfile.TemporaryDirectory() as tmp:
         view, finder, pair_seconds = build(ROOT / "corpus", Path(tmp) / "corpus", encoder)
-        artefact = artefacts.load_pairs(view.build)
-        assert artefact is not None
-        pair_table(artefact, planted)
+        found = artefacts.load_pairs(view.build)
+        assert found is not None
+        pair_table(found.as_dict(), planted)
         start = time.perf_counter()
-        artefacts.pairs_report(artefact, view.pages, view.terms, view.visible, min_score=0.0)
+        artefacts.pairs_report(found, view.pages, view.terms, view.visible, min_score=0.0)
         print(f"\ntime: corpus-wide pairs step at ingest {pair_seconds:.2f} s (MinHash + kNN + "
               f"scoring + clusters); GET /v1/overlap/pairs lookup "
               f"{1000 * (time.perf_counter() - start):.1f} ms")

@@ -96,7 +96,7 @@ def run(n: int = 10_000) -> dict[str, float]:
                 zip(data.vectors.ids, data.texts, strict=True)))
         hashed = time.perf_counter() - mark
         mark = time.perf_counter()
-        artefact, _ = corpus_pairs(data.vectors, store, "pages", signatures)
+        artefact = corpus_pairs(data.vectors, store, "pages", signatures)[0].as_dict()
         paired = time.perf_counter() - mark
         store.close()
     found = {frozenset((p["a"], p["b"])): p["band"] for p in artefact["pairs"]}

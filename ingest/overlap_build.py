@@ -10,30 +10,61 @@ lists and pair verdicts a change does not touch (principles/overlap/pairs.py, ov
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar, overload
 
 from ingest.embedding import page_passages
 from ingest.pages import Page
 from ingest.related import PageVectors, term_keys
 from ingest.vectorize import VectorBuild
 from principles.overlap import artefacts
+from principles.overlap.pair_table import PairTable
 from principles.overlap.pairs import CorpusVectors, PairsState, PreviousPairs, corpus_pairs
 from principles.overlap.shingles import Signatures
 from principles.settings import Settings
-from principles.stores import open_store, tuning_of
+from principles.vectors import VectorStore
+
+T = TypeVar("T")
+
+
+class PerPage(Sequence[T]):
+    """`make(page)` for each page, computed on first use: after a small change only the pages
+    of the pairs scored again need their passage lengths and terms."""
+
+    def __init__(self, pages: list[Page], make: Callable[[Page], T]) -> None:
+        self._pages, self._make = pages, make
+        self._made: dict[int, T] = {}
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[T]: ...
+
+    def __getitem__(self, i: int | slice) -> T | Sequence[T]:
+        if isinstance(i, slice):
+            return [self[n] for n in range(*i.indices(len(self)))]
+        if i not in self._made:
+            self._made[i] = self._make(self._pages[i])
+        return self._made[i]
 
 
 def corpus_vectors(settings: Settings, pages: list[Page], vectors: PageVectors) -> CorpusVectors:
+    def lengths(page: Page) -> list[int]:
+        return [len(x.text.split())
+                for x in page_passages(page, settings.passage_words, settings.passage_overlap)]
+
     return CorpusVectors(
         ids=[p.id for p in pages], types=[p.type for p in pages], page=vectors.page,
-        passages=vectors.passages,
-        lengths=[[len(x.text.split()) for x in
-                  page_passages(p, settings.passage_words, settings.passage_overlap)] for p in pages],
-        terms=[set(term_keys(p)) for p in pages])
+        passages=vectors.passages, lengths=PerPage(pages, lengths),
+        terms=PerPage(pages, lambda page: set(term_keys(page))))
 
 
 def write_overlap(settings: Settings, staging: Path, pages: list[Page], written: VectorBuild,
-                  previous_build: Path | None, hashes: dict[str, str], *,
+                  store: VectorStore, previous_build: Path | None, hashes: dict[str, str], *,
                   same_vectors: bool = False) -> dict[str, int]:
     """Compute and write the artefacts; returns the counts added to the manifest.
     `same_vectors`: the previous build's vectors of an unchanged page are this build's (same
@@ -45,21 +76,16 @@ def write_overlap(settings: Settings, staging: Path, pages: list[Page], written:
     previous = None
     if previous_build is not None and same_vectors:
         state = PairsState.load(artefacts.folder(previous_build))
-        records = artefacts.load_pairs(previous_build) if state is not None else None
-        if state is not None and records is not None:
-            previous = PreviousPairs(state, records["pairs"])
+        table = PairTable.load(artefacts.folder(previous_build)) if state is not None else None
+        if state is not None and table is not None:
+            previous = PreviousPairs(state, table)
     vectors = corpus_vectors(settings, pages, written.vectors)
-    store = open_store(written.engine, staging, settings.qdrant_url, settings.qdrant_api_key,
-                       tuning_of(settings))
-    try:
-        artefact, state = corpus_pairs(vectors, store, written.collections["pages"], signatures,
-                                       settings.overlap_candidates,
-                                       hashes=[hashes[p.id] for p in pages], previous=previous)
-    finally:
-        store.close()
+    artefact, state = corpus_pairs(vectors, store, written.collections["pages"], signatures,
+                                   settings.overlap_candidates,
+                                   hashes=[hashes[p.id] for p in pages], previous=previous)
     artefacts.write(staging, artefact, signatures)
     state.save(artefacts.folder(staging))
-    counts = artefact["counts"]
+    counts = artefact.summary["counts"]
     return {"overlap_pairs": counts["pairs"], "overlap_clusters": counts["clusters"],
             "overlap_candidate_pairs": counts["candidate_pairs"],
             "overlap_pages_searched": counts["pages_searched"],

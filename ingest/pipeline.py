@@ -129,10 +129,13 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
                   previous_build, previous, digests)
     counts: dict[str, int] = {}
     try:
-        for step in STEPS:
-            mark = time.perf_counter()
-            counts.update(step.run(build))
-            build.timings[step.name] = time.perf_counter() - mark
+        try:
+            for step in STEPS:
+                mark = time.perf_counter()
+                counts.update(step.run(build))
+                build.timings[step.name] = time.perf_counter() - mark
+        finally:
+            build.close()
         build.report.write(build.folder / REPORT_FILE)
         if build.parsed is not None:
             build.parsed.save(build.folder)

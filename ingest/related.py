@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,19 @@ NO_RADIUS = np.float32(-np.inf)  # a list shorter than k: any page would enter i
 class PageVectors:
     page: Vectors  # (n, d) one per page, in page order
     passages: list[Vectors]  # per page, (m_i, d)
+
+    @cached_property
+    def flat(self) -> Vectors:
+        """Every passage vector, page after page (related scoring and the entering test both
+        read them all)."""
+        if not self.passages:
+            return np.zeros((0, self.page.shape[1] if self.page.ndim == 2 else 0), np.float32)
+        flat: Vectors = np.concatenate(self.passages).astype(np.float32, copy=False)
+        return flat
+
+    @cached_property
+    def sizes(self) -> Idx:
+        return np.array([len(p) for p in self.passages], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -127,13 +141,15 @@ def _term_matrix(pages: list[Page], idf: dict[str, float]) -> sparse.csr_matrix:
 
 def page_profiles(vectors: PageVectors) -> Vectors:
     """Unit vectors of page vector + mean passage vector: the page's head and its whole body."""
-    means = np.stack([_unit(p.mean(axis=0)) for p in vectors.passages])  # every page has one
-    return np.stack([_unit(v) for v in vectors.page + means]).astype(np.float32)
+    return profiles_of(vectors, np.arange(len(vectors.passages)))
 
 
-def _unit(vector: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
+def profiles_of(vectors: PageVectors, rows: Idx) -> Vectors:
+    """`page_profiles` of some pages (every page has a passage)."""
+    if not len(rows):
+        return np.zeros((0, vectors.page.shape[1]), np.float32)
+    means = np.stack([vectors.passages[i].mean(axis=0) for i in rows.tolist()])
+    return _rows_unit(vectors.page[rows] + _rows_unit(means))
 
 
 def coverage(a: Vectors, b: Vectors) -> tuple[float, tuple[int, int], float]:
@@ -288,12 +304,24 @@ class _Scorer:
         self.idf = idf_of(df, len(pages))
         self.terms = _term_matrix(pages, self.idf)
         self.keys = [set(term_keys(p)) for p in pages]
-        self.profiles = page_profiles(vectors)
-        self.passages = np.concatenate(vectors.passages).astype(np.float32)
-        self.sizes = np.array([len(p) for p in vectors.passages], dtype=np.int64)
+        self.vectors = vectors
+        self._profiles = np.zeros(vectors.page.shape, np.float32)  # filled as rows need them
+        self._profiled = np.zeros(len(pages), dtype=bool)
+        self.passages = vectors.flat
+        self.sizes = vectors.sizes
         self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
         self.rank = np.empty(len(pages), dtype=np.int64)  # page id order breaks score ties
         self.rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = np.arange(len(pages))
+
+    def profiles(self, rows: Idx) -> Vectors:
+        """Page profiles, computed on first use: after a small change only the pages in the
+        rows scored again need theirs."""
+        missing = np.unique(rows[~self._profiled[rows]])
+        if len(missing):
+            self._profiles[missing] = profiles_of(self.vectors, missing)
+            self._profiled[missing] = True
+        found: Vectors = self._profiles[rows]
+        return found
 
     def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
         j = candidates
@@ -309,7 +337,7 @@ class _Scorer:
         col_best, col_arg = sims.max(axis=0), sims.argmax(axis=0)
         backward = np.add.reduceat(col_best, block) / lens
         covered = 0.5 * (forward.astype(np.float64) + backward)
-        dense = (self.profiles[j] @ self.profiles[i]).astype(np.float64)
+        dense = (self.profiles(j) @ self.profiles(np.array([i]))[0]).astype(np.float64)
         graph = np.asarray((self.terms[j] @ self.terms[i].T).todense()).ravel()
         score = (WEIGHTS["coverage"] * covered + WEIGHTS["dense"] * dense
                  + WEIGHTS["graph"] * graph)
@@ -372,8 +400,8 @@ def _entering(vectors: PageVectors, lists: Lists, changed: Sequence[int]) -> set
     page = _rows_unit(vectors.page)
     hits = page @ page[list(changed)].T
     entered = set(np.flatnonzero((hits >= lists.near_radius[:, None] - MARGIN).any(axis=1)).tolist())
-    passages = _rows_unit(np.concatenate(vectors.passages))
-    owner = np.repeat(np.arange(len(vectors.passages)), [len(p) for p in vectors.passages])
+    passages = _rows_unit(vectors.flat)
+    owner = np.repeat(np.arange(len(vectors.passages)), vectors.sizes)
     radius = np.concatenate(lists.passage_radius)
     mine = passages[np.isin(owner, list(changed))]
     best = (passages @ mine.T).max(axis=1)

@@ -59,6 +59,7 @@ from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import RelatedColumns
 from principles.settings import Settings
 from principles.stores import open_store, tuning_of
+from principles.vectors import VectorStore
 
 Counts = dict[str, int]
 RELATED_PARAMS = Params()  # candidate list sizes (ingest/related.py; tests use smaller ones)
@@ -92,6 +93,7 @@ class Build:
     related: RelatedColumns | None = None
     query_encoder: str | None = None  # the ONNX file, relative to the index root
     timings: dict[str, float] = field(default_factory=dict)
+    _store: VectorStore | None = None
 
     @property
     def folder(self) -> Path:
@@ -102,6 +104,20 @@ class Build:
     def written(self) -> VectorBuild:
         assert self.vectors is not None, "a step needing vectors ran before `embed+store`"
         return self.vectors
+
+    def store(self) -> VectorStore:
+        """The build's vector store, opened once for the steps that read it (loading a
+        collection's segments costs ~0.1 s at 10k pages); `close` closes it."""
+        if self._store is None:
+            settings = self.settings
+            self._store = open_store(self.written.engine, self.folder, settings.qdrant_url,
+                                     settings.qdrant_api_key, tuning_of(settings))
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
 
 def parse(build: Build) -> Counts:
@@ -189,16 +205,11 @@ def related(build: Build) -> Counts:
     if _same_vectors(build) and build.previous_build is not None and build.previous is not None:
         previous = PreviousRelated.load(build.previous_build, RELATED_FILE,
                                         build.previous.page_hashes)
-    settings, written = build.settings, build.written
-    store = open_store(written.engine, build.folder, settings.qdrant_url,
-                       settings.qdrant_api_key, tuning_of(settings))
-    try:
-        index = VectorIndex(store, written.collections, [p.id for p in build.pages],
-                            written.vectors)
-        result = compute_related(build.pages, written.vectors, index, build.hashes, previous,
-                                 RELATED_PARAMS)
-    finally:
-        store.close()
+    written = build.written
+    index = VectorIndex(build.store(), written.collections, [p.id for p in build.pages],
+                        written.vectors)
+    result = compute_related(build.pages, written.vectors, index, build.hashes, previous,
+                             RELATED_PARAMS)
     build.related = result.columns
     result.state.save(build.folder)
     return result.counts
@@ -224,7 +235,7 @@ def write_graphs(build: Build) -> Counts:
 
 
 def overlap(build: Build) -> Counts:
-    return write_overlap(build.settings, build.folder, build.pages, build.written,
+    return write_overlap(build.settings, build.folder, build.pages, build.written, build.store(),
                          build.previous_build, build.hashes, same_vectors=_same_vectors(build))
 
 

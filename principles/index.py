@@ -21,7 +21,8 @@ from typing import Any
 from principles.errors import IndexProblem
 from principles.leases import leased_builds
 
-INDEX_FORMAT = 2  # 2: page headline field, page-level BM25, related coverage column
+# 2: page headline field, page-level BM25, related coverage column; 3: overlap pairs as columns
+INDEX_FORMAT = 3
 CURRENT = "current"
 BUILDS = "builds"
 STAGING_PREFIX = ".staging-"

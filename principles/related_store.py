@@ -82,63 +82,68 @@ class RelatedColumns:
         """The rows of `page_ids`: page i's are `fresh[i]` when computed in this build, else
         the previous build's rows of page `old_row[i]` (of `old`), whose targets must all
         still exist."""
+        n = len(page_ids)
         position = {page_id: i for i, page_id in enumerate(page_ids)}
         keys = {key for rows in fresh.values() for shared in rows.shared for key in shared}
-        copied = [i for i in range(len(page_ids)) if i not in fresh]
-        if copied and (old is None or old_row is None):
+        copied = np.array([i for i in range(n) if i not in fresh], dtype=np.int64)
+        if len(copied) and (old is None or old_row is None):
             raise ValueError("rows of unchanged pages need the previous build's columns")
-        if old is not None and copied:
+        if old is not None and len(copied):
             keys.update(old.term_keys)
         term_keys = sorted(keys)
         term_position = {key: i for i, key in enumerate(term_keys)}
-        # previous build's page and term indices -> this build's
-        target_map = (np.array([position.get(p, -1) for p in old.page_ids], dtype=np.int64)
-                      if old is not None else np.zeros(0, np.int64))
-        term_map = (np.array([term_position[k] for k in old.term_keys], dtype=np.int64)
-                    if old is not None and copied else np.zeros(0, np.int64))
-        parts: dict[str, list[Any]] = {"target": [], "pair": [], "shared": [], "counts": [],
-                                       **{name: [] for name in FLOATS}}
-        sizes = np.zeros(len(page_ids), dtype=np.int64)
-        for i in range(len(page_ids)):
-            rows = fresh.get(i)
-            if rows is not None:
-                sizes[i] = len(rows.target)
-                parts["target"].append(rows.target.astype(np.int64))
-                parts["pair"].append(rows.pair.reshape(-1, 2))
-                parts["shared"].append(np.array([term_position[k] for s in rows.shared for k in s],
-                                                dtype=np.int64))
-                parts["counts"].append(np.array([len(s) for s in rows.shared], dtype=np.int64))
-                for name in FLOATS:
-                    parts[name].append(rows.floats[name])
-                continue
-            assert old is not None and old_row is not None
-            o = old_row[i]
-            start, stop = int(old.offsets[o]), int(old.offsets[o + 1])
-            sizes[i] = stop - start
-            target = target_map[old.target[start:stop]]
-            if (target < 0).any():
-                raise ValueError(f"copied rows of {page_ids[i]} name a page that is gone")
-            parts["target"].append(target)
-            parts["pair"].append(old.pair[start:stop])
-            s0, s1 = int(old.shared_offsets[start]), int(old.shared_offsets[stop])
-            parts["shared"].append(term_map[old.shared[s0:s1]])
-            parts["counts"].append(np.diff(old.shared_offsets[start:stop + 1]))
+        fresh_pages = sorted(fresh)
+        sizes = np.zeros(n, dtype=np.int64)
+        sizes[fresh_pages] = [len(fresh[i].target) for i in fresh_pages]
+        source = np.zeros(0, np.int64)  # the previous build's rows the copied pages keep
+        if old is not None and old_row is not None and len(copied):
+            was = np.asarray(old_row, dtype=np.int64)[copied]
+            sizes[copied] = old.offsets[was + 1] - old.offsets[was]
+            source = _ranges(old.offsets[was], sizes[copied])
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        total = int(offsets[-1])
+        target = np.empty(total, np.int32)
+        pair = np.empty((total, 2), np.int32)
+        floats = {name: np.empty(total, np.float32) for name in FLOATS}
+        counts = np.empty(total, np.int64)  # shared terms per row
+        at = _ranges(offsets[copied], sizes[copied]) if len(copied) else np.zeros(0, np.int64)
+        if old is not None and len(copied):  # the copied pages' rows, gathered at once
+            target_map = np.array([position.get(p, -1) for p in old.page_ids], dtype=np.int64)
+            moved = target_map[old.target[source]]
+            if (moved < 0).any():
+                page = int(np.searchsorted(offsets, at[int(np.argmax(moved < 0))], "right")) - 1
+                raise ValueError(f"copied rows of {page_ids[page]} name a page that is gone")
+            target[at], pair[at] = moved, old.pair[source]
             for name in FLOATS:
-                parts[name].append(old.floats[name][start:stop])
+                floats[name][at] = old.floats[name][source]
+            counts[at] = np.diff(old.shared_offsets)[source]
+        for i in fresh_pages:
+            rows, rows_at = fresh[i], slice(int(offsets[i]), int(offsets[i + 1]))
+            target[rows_at], pair[rows_at] = rows.target, rows.pair.reshape(-1, 2)
+            for name in FLOATS:
+                floats[name][rows_at] = rows.floats[name]
+            counts[rows_at] = [len(shared) for shared in rows.shared]
+        shared_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        shared = np.empty(int(shared_offsets[-1]), np.int32)
+        if old is not None and len(copied):
+            term_map = np.array([term_position[k] for k in old.term_keys], dtype=np.int64)
+            shared[_ranges(shared_offsets[at], counts[at])] = term_map[
+                old.shared[_ranges(old.shared_offsets[source], counts[at])]]
+        for i in fresh_pages:
+            start, stop = int(shared_offsets[offsets[i]]), int(shared_offsets[offsets[i + 1]])
+            shared[start:stop] = [term_position[k] for row in fresh[i].shared for k in row]
+        return cls(page_ids=list(page_ids), term_keys=term_keys, offsets=offsets, target=target,
+                   pair=pair, shared=shared, shared_offsets=shared_offsets, floats=floats)
 
-        def joined(name: str, dtype: Any) -> Any:
-            return np.concatenate(parts[name]).astype(dtype) if parts[name] else np.zeros(0, dtype)
 
-        counts = joined("counts", np.int64)
-        return cls(
-            page_ids=list(page_ids), term_keys=term_keys,
-            offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            target=joined("target", np.int32),
-            pair=(np.concatenate(parts["pair"]).astype(np.int32).reshape(-1, 2) if parts["pair"]
-                  else np.zeros((0, 2), np.int32)),
-            shared=joined("shared", np.int32),
-            shared_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            floats={name: joined(name, np.float32) for name in FLOATS})
+def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The positions start, start+1, ... start+length-1 of every range, one after another."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if not len(lengths):
+        return np.zeros(0, np.int64)
+    before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return (np.repeat(np.asarray(starts, dtype=np.int64) - before, lengths)
+            + np.arange(int(lengths.sum()), dtype=np.int64))
 
 
 def columns_from_rows(page_ids: list[str],

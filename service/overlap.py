@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 from litestar.types import Receive
@@ -21,6 +20,7 @@ from principles.errors import ContentTooLarge, InvalidParameter, Unavailable
 from principles.overlap import artefacts
 from principles.overlap.draft import Draft, DraftError, DraftTooLong, parse_draft
 from principles.overlap.finder import OverlapFinder
+from principles.overlap.pair_table import PairsArtefact
 from principles.overlap.results import DraftReport, PairsReport
 from principles.settings import Settings
 from service.index import IndexView
@@ -43,7 +43,7 @@ class OverlapService:
         self.max_words = settings.overlap_max_draft_words
         self.chunking = Chunking.of(index.manifest.chunking, settings)
         self._pairs_lock = threading.Lock()
-        self._pairs: tuple[dict[str, Any] | None] | None = None  # (artefact,) once read
+        self._pairs: tuple[PairsArtefact | None] | None = None  # (artefact,) once read
         signatures = artefacts.load_signatures(index.build)
         if signatures is not None:
             _ = signatures.lsh  # build the LSH index now, not on the first request
@@ -78,9 +78,9 @@ class OverlapService:
         # One hop to the drafts lane for encoding and the store queries together.
         return await lane.run(work, receive)
 
-    def artefact(self) -> dict[str, Any] | None:
-        """The corpus-wide pairs, read on first use: only GET /v1/overlap/pairs needs them and
-        at 10k pages they are ~190 MB of Python objects (bench/scale.py, measured)."""
+    def artefact(self) -> PairsArtefact | None:
+        """The corpus-wide pairs, read on first use (only GET /v1/overlap/pairs needs them):
+        their columns, and their records memory-mapped, decoded only when returned."""
         with self._pairs_lock:
             if self._pairs is None:
                 self._pairs = (artefacts.load_pairs(self.index.build),)

@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from ingest.pipeline import IngestResult
 from principles.embedder import Encoder
+from principles.overlap import artefacts
 from principles.overlap.pairs import find_clusters
 from tests.conftest import CORPUS
 
@@ -106,7 +107,9 @@ def test_pair_evidence_comes_from_the_named_pages(api: Client, corpus_ingest: In
 
 def test_pairs_compare_far_fewer_than_all_pairs(corpus_ingest: IngestResult) -> None:
     assert corpus_ingest.build is not None and corpus_ingest.manifest is not None
-    artefact = json.loads((corpus_ingest.build / "overlap" / "pairs.json").read_text("utf-8"))
+    found = artefacts.load_pairs(corpus_ingest.build)
+    assert found is not None
+    artefact = found.as_dict()
     counts = artefact["counts"]
     assert counts["candidate_pairs"] < counts["all_pairs"]
     assert corpus_ingest.manifest.counts["overlap_pairs"] == counts["pairs"] > 0

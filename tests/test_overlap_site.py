@@ -36,5 +36,5 @@ def test_seed_articles_find_the_customer_focus_page(site_ingest: IngestResult, e
         pairs = client.get("/v1/overlap/pairs", params={"limit": 500}).json()
         assert pairs["results"] and all(r["score"] >= 0.66 or r["band"] == "near-duplicate"
                                         for r in pairs["results"])
-    artefact = json.loads((site_ingest.build / "overlap" / "pairs.json").read_text("utf-8"))
+    artefact = json.loads((site_ingest.build / "overlap" / "summary.json").read_text("utf-8"))
     assert artefact["counts"]["candidate_pairs"] < artefact["counts"]["all_pairs"] / 2

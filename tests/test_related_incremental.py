@@ -47,9 +47,10 @@ def _full(settings: Settings, build: Path) -> tuple[RelatedColumns, RelatedState
         index = VectorIndex(store, manifest.collections, [p.id for p in pages], vectors)
         result = compute_related(pages, vectors, index, {p.id: p.content_hash() for p in pages},
                                  params=SMALL)
-        overlap, _ = corpus_pairs(corpus_vectors(settings, pages, vectors), store,
-                                  manifest.collections["pages"], artefacts.load_signatures(build),
-                                  settings.overlap_candidates)
+        found, _ = corpus_pairs(corpus_vectors(settings, pages, vectors), store,
+                                manifest.collections["pages"], artefacts.load_signatures(build),
+                                settings.overlap_candidates)
+        overlap = found.as_dict()
     finally:
         store.close()
     return result.columns, result.state, overlap
@@ -67,8 +68,9 @@ def _assert_equal_to_full(settings: Settings, result: IngestResult) -> dict[str,
         assert state.candidates[i].tolist() == full_state.candidates[i].tolist(), page_id
         assert state.lists.near[i].tolist() == full_state.lists.near[i].tolist(), page_id
     assert state.df == full_state.df
-    pairs = artefacts.load_pairs(result.build)
-    assert pairs is not None
+    stored_pairs = artefacts.load_pairs(result.build)
+    assert stored_pairs is not None
+    pairs = stored_pairs.as_dict()
     assert pairs["pairs"] == json.loads(json.dumps(overlap["pairs"]))
     assert pairs["clusters"] == json.loads(json.dumps(overlap["clusters"]))
     assert pairs["counts"]["candidate_pairs"] == overlap["counts"]["candidate_pairs"]
@@ -138,7 +140,8 @@ def test_random_changes_equal_a_full_recompute(tmp_path: Path) -> None:
     searched, number = [], 0
     for round_no in range(8):
         assert result.build is not None
-        kept = (artefacts.load_pairs(result.build) or {"pairs": []})["pairs"]
+        stored = artefacts.load_pairs(result.build)
+        kept = stored.as_dict()["pairs"] if stored else []
         paired = {p["a"] for p in kept} | {p["b"] for p in kept}
         for _ in range(1 + round_no % 2):  # one change, then two at once
             _synthetic_edit(rng, corpus, number, paired)

@@ -28,6 +28,7 @@ from principles.embedder import Vectors
 from principles.npz import ragged, unragged
 from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
+from principles.overlap.pair_table import PairsArtefact, PairTable, Scores, build_table
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
 from principles.vectors import VectorStore, point_number
@@ -50,8 +51,8 @@ class CorpusVectors:
     types: list[str]
     page: Vectors  # (n, d)
     passages: list[Vectors]  # (m_i, d)
-    lengths: list[list[int]]  # words per passage
-    terms: list[set[str]]
+    lengths: Sequence[list[int]]  # words per passage
+    terms: Sequence[set[str]]
 
 
 def candidate_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
@@ -111,7 +112,9 @@ def score_pairs(vectors: CorpusVectors, pairs: set[tuple[int, int]],
     by_source: dict[int, list[int]] = {}
     for i, j in sorted(pairs):
         by_source.setdefault(i, []).append(j)
-    weights = [scoring.passage_weights(lengths) for lengths in vectors.lengths]
+    weights: dict[int, scoring.Weights] = {}
+    for i in sorted({r for pair in pairs for r in pair}):
+        weights[i] = scoring.passage_weights(vectors.lengths[i])
     kept: list[dict[str, Any]] = []
     for i, targets in by_source.items():
         sizes = [len(vectors.passages[j]) for j in targets]
@@ -165,9 +168,6 @@ def _record(vectors: CorpusVectors, i: int, j: int, block: Vectors, forward: tup
             "page_similarity": round(cosine, 4), "jaccard": jac, "containment": contained,
             "evidence": [list(e) for e in scoring.evidence(block)],
             "shared": sorted(vectors.terms[i] & vectors.terms[j])}
-
-
-Scores = dict[str, dict[str, float]]
 
 
 def strong_scores(pairs: list[dict[str, Any]]) -> Scores:
@@ -274,7 +274,7 @@ class PairsState:
 @dataclass(frozen=True)
 class PreviousPairs:
     state: PairsState
-    records: list[dict[str, Any]]  # the previous artefact's kept pairs
+    table: PairTable  # the previous build's kept pairs
 
 
 def state_params(k: int) -> list[float]:
@@ -284,7 +284,7 @@ def state_params(k: int) -> list[float]:
 def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                  signatures: Signatures | None, k: int = NEIGHBOURS, *,
                  hashes: Sequence[str] | None = None,
-                 previous: PreviousPairs | None = None) -> tuple[dict[str, Any], PairsState]:
+                 previous: PreviousPairs | None = None) -> tuple[PairsArtefact, PairsState]:
     """The artefact ingest writes (kept pairs, clusters, what was compared) and the state the
     next build starts from. With `previous` (and `hashes`, each page's content hash) only what
     the change touches is searched and scored."""
@@ -332,50 +332,57 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         _pair_keys(buckets[:, 0], buckets[:, 1], n))
     carried = np.intersect1d(candidates, old_pairs, assume_unique=True)
     fresh = np.setdiff1d(candidates, carried, assume_unique=True)
-    pairs = score_pairs(vectors, set(zip((fresh // n).tolist(), (fresh % n).tolist(),
-                                         strict=True)), signatures)
-    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
-    if previous is not None and len(carried):
-        carried_keys = set(carried.tolist())
-        for record in previous.records:
-            a, b = row_of.get(record["a"], -1), row_of.get(record["b"], -1)
-            if a >= 0 and b >= 0 and min(a, b) * n + max(a, b) in carried_keys:
-                record.pop("cluster", None)
-                pairs.append(record)
-        pairs.sort(key=lambda r: (-r["score"], r["a"], r["b"]))
-    scores = strong_scores(pairs)
-    old = previous.state.mean_of_cliques() if usable and previous is not None else None
-    if old is None or previous is None:
+    fresh_records = score_pairs(vectors, set(zip((fresh // n).tolist(), (fresh % n).tolist(),
+                                                 strict=True)), signatures)
+    carried_rows = row_of_old = None
+    if usable and previous is not None and len(carried):
+        old = previous.table
+        row_of_old = new_of_old if old.ids == previous.state.ids else _rows_of(old.ids, vectors.ids)
+        ends = row_of_old[np.stack([old.a, old.b], axis=1)]
+        alive = (ends >= 0).all(axis=1)
+        carried_rows = np.zeros(len(old), dtype=bool)
+        carried_rows[alive] = np.isin(_pair_keys(ends[alive, 0], ends[alive, 1], n, unique=False),
+                                      carried)
+    table = build_table(vectors.ids, fresh_records, previous.table if previous else None,
+                        carried_rows, row_of_old)
+    scores = table.strong()
+    old_means = previous.state.mean_of_cliques() if usable and previous is not None else None
+    if old_means is None or previous is None:
         means = clique_means(scores, cliques_of.find(adjacency(scores)))
     else:  # a clique none of whose pages was in a pair scored now keeps its mean
-        cliques = cliques_of.update(adjacency(strong_scores(previous.records)),
-                                    adjacency(scores), old)
+        cliques = cliques_of.update(adjacency(previous.table.strong()), adjacency(scores),
+                                    old_means)
         rescored = {vectors.ids[i] for i in np.concatenate([fresh // n, fresh % n]).tolist()}
-        means = clique_means(scores, cliques, {c: m for c, m in old.items()
+        means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
                                                if c in cliques and not c & rescored})
     clusters = rank_clusters(scores, means)
-    member = {p: c["id"] for c in clusters for p in c["pages"]}
-    for pair in pairs:
-        same = member.get(pair["a"]) is not None and member.get(pair["a"]) == member.get(pair["b"])
-        pair["cluster"] = member[pair["a"]] if same else None
+    table = table.with_clusters({p: c["id"] for c in clusters for p in c["pages"]})
     compared = int(eligible.sum())
-    artefact = {"thresholds": scoring.thresholds(), "neighbours": k,
-                "counts": {"pages_compared": compared, "candidate_pairs": len(candidates),
-                           "all_pairs": compared * (compared - 1) // 2, "pairs": len(pairs),
-                           "clusters": len(clusters), "pages_searched": len(found),
-                           "pairs_scored": len(candidates) - len(carried)},
-                "pairs": pairs, "clusters": clusters}
+    summary = {"thresholds": scoring.thresholds(), "neighbours": k,
+               "counts": {"pages_compared": compared, "candidate_pairs": len(candidates),
+                          "all_pairs": compared * (compared - 1) // 2, "pairs": len(table),
+                          "clusters": len(clusters), "pages_searched": len(found),
+                          "pairs_scored": len(candidates) - len(carried)},
+               "clusters": clusters}
+    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
                        [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in means],
                        np.array(list(means.values()), dtype=np.float64))
-    return artefact, state
+    return PairsArtefact(summary, table), state
 
 
-def _pair_keys(a: Idx, b: Idx, n: int) -> Idx:
-    """Pairs of rows as sorted, distinct keys `min * n + max` (set algebra in numpy: a 10k-page
-    corpus has ~200k candidate pairs)."""
-    return np.unique(np.minimum(a, b) * n + np.maximum(a, b)).astype(np.int64)
+def _rows_of(before: list[str], after: list[str]) -> Idx:
+    """Each of `before`'s page ids' row in `after` (-1: gone)."""
+    row = {page_id: i for i, page_id in enumerate(after)}
+    return np.array([row.get(page_id, -1) for page_id in before], dtype=np.int64)
+
+
+def _pair_keys(a: Idx, b: Idx, n: int, *, unique: bool = True) -> Idx:
+    """Pairs of rows as keys `min * n + max`, sorted and distinct unless `unique` is off (set
+    algebra in numpy: a 10k-page corpus has ~200k candidate pairs)."""
+    keys = (np.minimum(a, b) * n + np.maximum(a, b)).astype(np.int64)
+    return np.unique(keys) if unique else keys
 
 
 def _entering(vectors: CorpusVectors, radius: npt.NDArray[np.float32],
