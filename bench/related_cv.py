@@ -28,7 +28,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.judged import agreement, site_build, site_related_lists  # noqa: E402
 from ingest.corpus import discover, load_pages  # noqa: E402
 from ingest.pages import Page  # noqa: E402
-from ingest.related import WEIGHTS, PageVectors, _term_matrix, page_profiles, term_idf  # noqa: E402
+from ingest.related import (  # noqa: E402
+    WEIGHTS,
+    PageVectors,
+    _term_matrix,
+    page_profiles,
+    term_idf,
+    term_keys,
+)
 from ingest.report import Report  # noqa: E402
 from ingest.terms import resolve_terms  # noqa: E402
 from ingest.vector_table import VectorTable  # noqa: E402
@@ -56,7 +63,7 @@ def signals(settings: Settings, build: Path) -> tuple[list[str], list[str], list
     """Page ids, types, draft flags and the three n x n signal matrices of one build."""
     pages, vectors = load_build(settings, build)
     profiles = page_profiles(vectors).astype(np.float64)
-    terms = _term_matrix(pages, term_idf(pages))
+    terms = _term_matrix([term_keys(p) for p in pages], term_idf(pages))
     every = np.concatenate(vectors.passages).astype(np.float64)
     sizes = np.array([len(p) for p in vectors.passages])
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])

@@ -16,6 +16,7 @@ import numpy as np
 from ingest.network import EDGE_KIND, RELATED_EDGES, RELATED_MIN_SCORE
 from ingest.pages import Page
 from ingest.terms import Term
+from principles.arrays import distinct
 from principles.contract import page_node, term_key, term_node
 from principles.related_store import RelatedColumns
 
@@ -108,7 +109,7 @@ def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] 
     rows = firsts + np.arange(int(take.sum()))
     sources = np.repeat(np.arange(len(related.page_ids)), take)
     targets = related.target[rows].astype(np.int64)
-    if len(np.unique(sources * len(related.page_ids) + targets)) != len(rows):
+    if len(distinct(sources * len(related.page_ids) + targets)) != len(rows):
         return None
     names = [_quote(page_node(page_id)) for page_id in related.page_ids]
     slots = [index[page_id] for page_id in related.page_ids]

@@ -42,12 +42,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
+from principles.arrays import distinct, ranges
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.npz import ragged, unragged
@@ -60,7 +62,7 @@ PAGE_NEIGHBOURS = 80
 PASSAGE_NEIGHBOURS = 80
 RARE_TERM_PAGES = 25
 STATE_FILE = "related_state.npz"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: list scores and passage list entries
 MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits: test generously
 TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
 
@@ -110,9 +112,14 @@ def term_keys(page: Page) -> list[str]:
 
 
 def term_df(pages: Iterable[Page]) -> dict[str, int]:
+    return df_of(term_keys(page) for page in pages)
+
+
+def df_of(keys: Iterable[list[str]]) -> dict[str, int]:
+    """Pages per term key, from each page's `term_keys`."""
     df: dict[str, int] = {}
-    for page in pages:
-        for key in term_keys(page):
+    for page_keys in keys:
+        for key in page_keys:
             df[key] = df.get(key, 0) + 1
     return df
 
@@ -125,15 +132,16 @@ def term_idf(pages: list[Page]) -> dict[str, float]:
     return idf_of(term_df(pages), len(pages))
 
 
-def _term_matrix(pages: list[Page], idf: dict[str, float]) -> sparse.csr_matrix:
+def _term_matrix(keys: Sequence[list[str]], idf: dict[str, float]) -> sparse.csr_matrix:
+    """Rows of unit length: each page's term keys weighted by idf."""
     column = {key: i for i, key in enumerate(sorted(idf))}
     rows, cols, vals = [], [], []
-    for row, page in enumerate(pages):
-        for key in term_keys(page):
+    for row, page_keys in enumerate(keys):
+        for key in page_keys:
             rows.append(row)
             cols.append(column[key])
             vals.append(max(idf[key], 0.0))
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(pages), max(len(column), 1)))
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(keys), max(len(column), 1)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
@@ -163,16 +171,34 @@ def coverage(a: Vectors, b: Vectors) -> tuple[float, tuple[int, int], float]:
 # --- neighbour lists from the vector index ------------------------------------------------
 
 
+class Hits(NamedTuple):
+    """One page's passage lists, entry by entry: which of its passages the list is of (`at`),
+    the page and passage number the entry is (`to`, `no`) and its score."""
+
+    at: Idx
+    to: Idx
+    no: Idx
+    score: Floats
+
+    @classmethod
+    def none(cls) -> Hits:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                   np.zeros(0, np.float32))
+
+
 @dataclass
 class Lists:
-    """Per page: its nearest pages by page vector (`near`), the pages its passages' nearest
-    other-page passages belong to (`via`), and the radius of each list (the k-th hit's score;
-    per passage for `via`)."""
+    """Per page: its nearest pages by page vector (`near`, with their scores), the pages its
+    passages' nearest other-page passages belong to (`via`, from the entries in `hits`), and
+    the radius of each list (the k-th hit's score; per passage for `via`). The scores let a
+    re-ingest keep a list that names a changed page without searching it again."""
 
     near: list[Idx]
+    near_scores: list[Floats]  # the score of each of `near`
     near_radius: Floats  # (n,)
     via: list[Idx]
     passage_radius: list[Floats]  # per page, (m_i,)
+    hits: list[Hits]
 
 
 class VectorIndex:
@@ -187,40 +213,49 @@ class VectorIndex:
         self.passage_of = {point_number(f"{p}#{k}"): (i, k) for i, p in enumerate(page_ids)
                            for k in range(len(vectors.passages[i]))}
 
-    def lists(self, rows: Sequence[int], params: Params) -> dict[int, tuple[Idx, float, Idx, Floats]]:
-        """Each row's lists and radii: searches of the page vector and of every passage."""
-        k, kp = params.page_neighbours, params.passage_neighbours
+    def page_lists(self, rows: Sequence[int], k: int) -> dict[int, tuple[Idx, Floats, float]]:
+        """Each row's k nearest pages (by row), their scores and the list's radius."""
         if not rows:
             return {}
         pages = (self.store.nearest(self.collections["pages"], self.vectors.page[list(rows)],
                                     k + 1 + TIE_SLACK) if k else [[] for _ in rows])
+        out: dict[int, tuple[Idx, Floats, float]] = {}
+        for i, hits in zip(rows, pages, strict=True):
+            near = sorted((-score, self.page_of[key]) for score, key in hits
+                          if self.page_of.get(key, i) != i)[:k]
+            by_row = sorted((j, -score) for score, j in near)
+            out[i] = (np.array([j for j, _ in by_row], dtype=np.int64),
+                      np.array([s for _, s in by_row], dtype=np.float32), _radius(near, k))
+        return out
+
+    def passage_lists(self, rows: Sequence[int], kp: int) -> dict[int, tuple[Idx, Floats, Hits]]:
+        """Each row's `via` pages, its passages' radii and their lists' entries."""
         by_size: dict[int, list[int]] = {}
         for i in rows:
             by_size.setdefault(len(self.vectors.passages[i]), []).append(i)
-        passage_hits: dict[int, list[list[tuple[float, int]]]] = {
-            i: [[] for _ in self.vectors.passages[i]] for i in rows}
+        out: dict[int, tuple[Idx, Floats, Hits]] = {
+            i: (np.zeros(0, np.int64), np.full(len(self.vectors.passages[i]), _radius([], kp),
+                                                np.float32), Hits.none()) for i in rows}
         for size, group in by_size.items() if kp else ():
             found = self.store.nearest(
                 self.collections["passages"], np.concatenate([self.vectors.passages[i] for i in group]),
                 kp + size + TIE_SLACK)
             for n, i in enumerate(group):
-                passage_hits[i] = [
-                    [(score, page) for score, (page, _) in sorted(
-                        (-score, self.passage_of[key]) for score, key in hits
-                        if self.passage_of.get(key, (i, 0))[0] != i)[:kp]]
-                    for hits in found[n * size:(n + 1) * size]]
-        out: dict[int, tuple[Idx, float, Idx, Floats]] = {}
-        for i, hits in zip(rows, pages, strict=True):
-            near = sorted((-score, self.page_of[key]) for score, key in hits
-                          if self.page_of.get(key, i) != i)[:k]
-            via = sorted({j for per in passage_hits[i] for _, j in per})
-            out[i] = (np.array(sorted(j for _, j in near), dtype=np.int64), _radius(near, k),
-                      np.array(via, dtype=np.int64),
-                      np.array([_radius(per, kp) for per in passage_hits[i]], dtype=np.float32))
+                per_passage = [sorted((-score, *self.passage_of[key]) for score, key in hits
+                                      if self.passage_of.get(key, (i, 0))[0] != i)[:kp]
+                               for hits in found[n * size:(n + 1) * size]]
+                entries = [(at, page, no, -score) for at, top in enumerate(per_passage)
+                           for score, page, no in top]
+                hits_of = Hits(*(np.array([e[f] for e in entries], dtype=dtype).reshape(-1)
+                                 for f, dtype in enumerate((np.int64, np.int64, np.int64,
+                                                            np.float32))))
+                out[i] = (distinct(hits_of.to),
+                          np.array([_radius(top, kp) for top in per_passage], dtype=np.float32),
+                          hits_of)
         return out
 
 
-def _radius(hits: Sequence[tuple[float, int]], k: int) -> float:
+def _radius(hits: Sequence[tuple[float, ...]], k: int) -> float:
     """The score a page must reach to enter a list of k: its last hit's, any score while the
     list is short, none when k is 0."""
     if k == 0:
@@ -246,7 +281,12 @@ class RelatedState:
                  near_radius=self.lists.near_radius, df_keys=np.array(keys, dtype=str),
                  df=np.array([self.df[k] for k in keys], dtype=np.int64),
                  **ragged("near", self.lists.near), **ragged("via", self.lists.via),
+                 **ragged("near_scores", self.lists.near_scores, np.float32),
                  **ragged("radius", self.lists.passage_radius, np.float32),
+                 **ragged("hits_at", [h.at for h in self.lists.hits], np.int32),
+                 **ragged("hits_to", [h.to for h in self.lists.hits], np.int32),
+                 **ragged("hits_no", [h.no for h in self.lists.hits], np.int32),
+                 **ragged("hits_score", [h.score for h in self.lists.hits], np.float32),
                  **ragged("candidates", self.candidates))
 
     @classmethod
@@ -258,8 +298,12 @@ class RelatedState:
             with np.load(path) as data:
                 return cls(
                     page_ids=data["page_ids"].tolist(),
-                    lists=Lists(unragged(data, "near"), data["near_radius"], unragged(data, "via"),
-                                unragged(data, "radius")),
+                    lists=Lists(unragged(data, "near"), unragged(data, "near_scores"),
+                                data["near_radius"], unragged(data, "via"),
+                                unragged(data, "radius"),
+                                [Hits(*parts) for parts in zip(
+                                    *(unragged(data, f"hits_{f}")
+                                      for f in ("at", "to", "no", "score")), strict=True)]),
                     candidates=unragged(data, "candidates"),
                     df=dict(zip(data["df_keys"].tolist(), data["df"].tolist(), strict=True)),
                     params=data["params"].tolist())
@@ -299,11 +343,14 @@ class Related:
 class _Scorer:
     """Scores one page against its candidates, all in one matrix product over passages."""
 
-    def __init__(self, pages: list[Page], vectors: PageVectors, df: dict[str, int]) -> None:
+    def __init__(self, pages: list[Page], vectors: PageVectors, df: dict[str, int],
+                 keys: Sequence[list[str]]) -> None:
         self.ids = [p.id for p in pages]
         self.idf = idf_of(df, len(pages))
-        self.terms = _term_matrix(pages, self.idf)
-        self.keys = [set(term_keys(p)) for p in pages]
+        terms = _term_matrix(keys, self.idf)
+        self.term_starts, self.term_columns = terms.indptr.astype(np.int64), terms.indices
+        self.term_weights, self.term_count = terms.data.astype(np.float64), terms.shape[1]
+        self.keys = [set(k) for k in keys]
         self.vectors = vectors
         self._profiles = np.zeros(vectors.page.shape, np.float32)  # filled as rows need them
         self._profiled = np.zeros(len(pages), dtype=bool)
@@ -316,12 +363,25 @@ class _Scorer:
     def profiles(self, rows: Idx) -> Vectors:
         """Page profiles, computed on first use: after a small change only the pages in the
         rows scored again need theirs."""
-        missing = np.unique(rows[~self._profiled[rows]])
-        if len(missing):
+        todo = ~self._profiled[rows]
+        if todo.any():
+            missing = distinct(rows[todo])
             self._profiles[missing] = profiles_of(self.vectors, missing)
             self._profiled[missing] = True
         found: Vectors = self._profiles[rows]
         return found
+
+    def graph(self, i: int, j: Idx) -> npt.NDArray[np.float64]:
+        """Cosine of page i's term row with each of j's (the rows are unit length), from the
+        CSR arrays directly: scipy's row slicing cost more than the product."""
+        mine = np.zeros(self.term_count, dtype=np.float64)
+        start, stop = int(self.term_starts[i]), int(self.term_starts[i + 1])
+        mine[self.term_columns[start:stop]] = self.term_weights[start:stop]
+        counts = self.term_starts[j + 1] - self.term_starts[j]
+        at = ranges(self.term_starts[j], counts)
+        products = self.term_weights[at] * mine[self.term_columns[at]]
+        owner = np.repeat(np.arange(len(j)), counts)
+        return np.bincount(owner, weights=products, minlength=len(j)).astype(np.float64)
 
     def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
         j = candidates
@@ -338,7 +398,7 @@ class _Scorer:
         backward = np.add.reduceat(col_best, block) / lens
         covered = 0.5 * (forward.astype(np.float64) + backward)
         dense = (self.profiles(j) @ self.profiles(np.array([i]))[0]).astype(np.float64)
-        graph = np.asarray((self.terms[j] @ self.terms[i].T).todense()).ravel()
+        graph = self.graph(i, j)
         score = (WEIGHTS["coverage"] * covered + WEIGHTS["dense"] * dense
                  + WEIGHTS["graph"] * graph)
         rounded = np.round(score, 4)
@@ -392,21 +452,82 @@ def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[in
     return {i: np.array(sorted(s), dtype=np.int64) for i, s in found.items()}
 
 
-def _entering(vectors: PageVectors, lists: Lists, changed: Sequence[int]) -> set[int]:
-    """Pages whose lists a changed page now enters: its page vector reaches their k-th page
-    neighbour's score, or one of its passages reaches one of their passages' k-th score."""
-    if not changed:
-        return set()
-    page = _rows_unit(vectors.page)
-    hits = page @ page[list(changed)].T
-    entered = set(np.flatnonzero((hits >= lists.near_radius[:, None] - MARGIN).any(axis=1)).tolist())
-    passages = _rows_unit(vectors.flat)
-    owner = np.repeat(np.arange(len(vectors.passages)), vectors.sizes)
-    radius = np.concatenate(lists.passage_radius)
-    mine = passages[np.isin(owner, list(changed))]
-    best = (passages @ mine.T).max(axis=1)
-    entered.update(np.unique(owner[best >= radius - MARGIN]).tolist())
-    return entered
+class _Moved:
+    """The changed pages' new vectors against the lists carried over. A list that names a
+    changed page keeps it, unsearched, when both its score before and its score now clear the
+    list's radius by MARGIN: it was not the k-th entry, is still in, and nothing else moved.
+    Otherwise (it may drop out, or a removed page left a hole) the list is searched again, as
+    is every list a changed page (or a passage of it) now enters."""
+
+    def __init__(self, vectors: PageVectors, changed: Sequence[int]) -> None:
+        self.vectors, self.changed = vectors, list(changed)
+        self.is_changed = np.zeros(len(vectors.passages), dtype=bool)
+        self.is_changed[self.changed] = True
+        self.page = _rows_unit(vectors.page)
+        self.passages = _rows_unit(vectors.flat)
+        self.starts = np.concatenate([[0], np.cumsum(vectors.sizes)[:-1]]).astype(np.int64)
+
+    def keeps_page_list(self, lists: Lists, i: int) -> bool:
+        near, radius = lists.near[i], float(lists.near_radius[i])
+        if (near < 0).any():
+            return False  # a removed page's place is taken by one not known yet
+        at = np.flatnonzero(self.is_changed[near])
+        now = self.page[near[at]] @ self.page[i]
+        if not _clear(lists.near_scores[i][at], now, radius):
+            return False
+        lists.near_scores[i][at] = now
+        return True
+
+    def keeps_passage_lists(self, lists: Lists, i: int) -> bool:
+        hits = lists.hits[i]
+        if (hits.to < 0).any():
+            return False
+        at = np.flatnonzero(self.is_changed[hits.to])
+        to, no = hits.to[at], hits.no[at]
+        if (no >= self.vectors.sizes[to]).any():
+            return False  # that passage of the changed page is gone
+        mine = self.passages[self.starts[i] + hits.at[at]]
+        now = np.einsum("ij,ij->i", mine, self.passages[self.starts[to] + no])
+        if not _clear(hits.score[at], now, lists.passage_radius[i][hits.at[at]]):
+            return False
+        hits.score[at] = now
+        return True
+
+    def entering_page_lists(self, lists: Lists) -> set[int]:
+        """Pages whose page list a changed page is not in but now reaches."""
+        if not self.changed:
+            return set()
+        reach = self.page @ self.page[self.changed].T >= lists.near_radius[:, None] - MARGIN
+        out = set()
+        for i, c in zip(*np.nonzero(reach), strict=True):
+            page, changed = int(i), self.changed[int(c)]
+            if page != changed and not self.is_changed[page] and changed not in lists.near[page]:
+                out.add(page)
+        return out
+
+    def entering_passage_lists(self, lists: Lists) -> set[int]:
+        """Pages one of whose passage lists a passage of a changed page is not in but now
+        reaches."""
+        if not self.changed:
+            return set()
+        owner = np.repeat(np.arange(len(self.vectors.passages)), self.vectors.sizes)
+        mine = ranges(self.starts[self.changed], self.vectors.sizes[self.changed])
+        radius = np.concatenate(lists.passage_radius)
+        reach = self.passages @ self.passages[mine].T >= radius[:, None] - MARGIN
+        out = set()
+        for p, q in zip(*np.nonzero(reach), strict=True):
+            page, to = int(owner[p]), int(owner[mine[q]])
+            if page == to or self.is_changed[page] or page in out:
+                continue
+            hits, at, no = lists.hits[page], p - self.starts[page], mine[q] - self.starts[to]
+            if not ((hits.at == at) & (hits.to == to) & (hits.no == no)).any():
+                out.add(page)
+        return out
+
+
+def _clear(before: Floats, now: npt.NDArray[np.floating], radius: float | Floats) -> bool:
+    """Every entry's score before and now is above the radius by MARGIN."""
+    return bool((before > radius + MARGIN).all() and (now > radius + MARGIN).all())
 
 
 def _rows_unit(matrix: npt.NDArray[np.floating]) -> Vectors:
@@ -426,19 +547,23 @@ def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
     only the rows the change touches are computed (see the module docstring)."""
     n = len(pages)
     keys = [term_keys(p) for p in pages]
-    df = term_df(pages)
+    df = df_of(keys)
     postings = _postings(keys)
-    scorer = _Scorer(pages, vectors, df)
+    scorer = _Scorer(pages, vectors, df, keys)
     plan = _plan(pages, vectors, keys, df, postings, hashes, previous, params)
     lists = plan.lists
-    found = index.lists(sorted(plan.query), params)
+    by_page = index.page_lists(sorted(plan.page_query), params.page_neighbours)
+    by_passage = index.passage_lists(sorted(plan.passage_query), params.passage_neighbours)
+    for i, (near, scores, radius) in by_page.items():
+        lists.near[i], lists.near_scores[i], lists.near_radius[i] = near, scores, radius
+    for i, (via, radii, hits) in by_passage.items():
+        lists.via[i], lists.passage_radius[i], lists.hits[i] = via, radii, hits
+    found = set(by_page) | set(by_passage)
     # candidates are rebuilt for pages whose own lists moved, for the pages that entered or
     # left a list (the relation is symmetric) and for pages that had a stale candidate
     rebuild = set(plan.changed) | plan.extra | plan.recheck
-    for i, (near, radius, via, radii) in found.items():
-        lists.near[i], lists.near_radius[i], lists.via[i], lists.passage_radius[i] = \
-            near, radius, via, radii
-        now = {*near.tolist(), *via.tolist()}
+    for i in found:
+        now = {*lists.near[i].tolist(), *lists.via[i].tolist()}
         before = plan.before.get(i, set())
         if i in plan.changed or before != now:
             rebuild.add(i)
@@ -494,7 +619,8 @@ class _Plan:
     old_row: list[int]  # this build's page -> its row in the previous build (-1: new)
     new_of_old: Idx  # the previous build's page -> its index now (-1: removed)
     changed: list[int]  # pages new or changed
-    query: set[int]  # pages whose neighbour lists are searched again
+    page_query: set[int]  # pages whose page list is searched again
+    passage_query: set[int]  # pages whose passage lists are searched again
     before: dict[int, set[int]]  # their previous lists (-1 for a removed page)
     recheck: set[int]  # pages that had a changed or removed page among their candidates
     extra: set[int]  # pages whose candidates are rebuilt without a search (rare terms)
@@ -505,13 +631,14 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
           postings: dict[str, list[int]], hashes: dict[str, str], previous: Previous | None,
           params: Params) -> _Plan:
     n = len(pages)
-    empty = Lists([np.zeros(0, np.int64)] * n, np.full(n, NO_RADIUS, np.float32),
-                  [np.zeros(0, np.int64)] * n,
-                  [np.full(len(v), NO_RADIUS, np.float32) for v in vectors.passages])
+    empty = Lists([np.zeros(0, np.int64)] * n, [np.zeros(0, np.float32)] * n,
+                  np.full(n, NO_RADIUS, np.float32), [np.zeros(0, np.int64)] * n,
+                  [np.full(len(v), NO_RADIUS, np.float32) for v in vectors.passages],
+                  [Hits.none()] * n)
     everything = set(range(n))
     if previous is None or previous.state.params != params.record():
         return _Plan(empty, [np.zeros(0, np.int64)] * n, [-1] * n, np.zeros(0, np.int64),
-                     list(range(n)), everything, {}, set(), set(), everything)
+                     list(range(n)), everything, set(everything), {}, set(), set(), everything)
     state = previous.state
     old_position = {p: i for i, p in enumerate(state.page_ids)}
     old_row = [old_position.get(p.id, -1) for p in pages]
@@ -527,24 +654,32 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     # unchanged pages keep their lists and candidates; those whose lists name a stale page
     # are searched again, those whose candidates do get them rebuilt
     lists, old_candidates = empty, [np.zeros(0, np.int64)] * n
-    query = set(changed)
+    page_query, passage_query = set(changed), set(changed)
     recheck: set[int] = set()
     before: dict[int, set[int]] = {}
+    page_suspects, passage_suspects = [], []
     for i, o in enumerate(old_row):
-        if i in query:
+        if i in page_query:
             continue
-        near, via = state.lists.near[o], state.lists.via[o]
+        near, via, hits = state.lists.near[o], state.lists.via[o], state.lists.hits[o]
         lists.near[i], lists.via[i] = new_of_old[near], new_of_old[via]
+        lists.near_scores[i] = state.lists.near_scores[o].copy()
         lists.near_radius[i] = state.lists.near_radius[o]
         lists.passage_radius[i] = state.lists.passage_radius[o]
+        lists.hits[i] = Hits(hits.at, new_of_old[hits.to], hits.no, hits.score.copy())
         old_candidates[i] = new_of_old[state.candidates[o]]
-        if stale[near].any() or stale[via].any():
-            query.add(i)
+        if stale[near].any():
+            page_suspects.append(i)
+        if stale[via].any():
+            passage_suspects.append(i)
         if stale[state.candidates[o]].any():
             recheck.add(i)
-    for i in _entering(vectors, lists, changed):
-        query.add(i)
-    for i in query:
+    news = _Moved(vectors, changed)
+    page_query.update(i for i in page_suspects if not news.keeps_page_list(lists, i))
+    passage_query.update(i for i in passage_suspects if not news.keeps_passage_lists(lists, i))
+    page_query.update(news.entering_page_lists(lists))
+    passage_query.update(news.entering_passage_lists(lists))
+    for i in page_query | passage_query:
         if i not in changed:
             before[i] = {*lists.near[i].tolist(), *lists.via[i].tolist()}
     # rare terms: where a term's count moved and it is rare before or after, the pages
@@ -564,5 +699,5 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
             carriers[postings.get(key, [])] = True
         rescore = {i for i in range(n) if carriers[i]
                    or carriers[old_candidates[i][old_candidates[i] >= 0]].any()}
-    return _Plan(lists, old_candidates, old_row, new_of_old, changed, query, before, recheck,
-                 extra, rescore)
+    return _Plan(lists, old_candidates, old_row, new_of_old, changed, page_query, passage_query,
+                 before, recheck, extra, rescore)

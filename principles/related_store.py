@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from principles.arrays import ranges
 from principles.npz import load_arrays
 
 FILE = "related.npz"
@@ -99,14 +100,14 @@ class RelatedColumns:
         if old is not None and old_row is not None and len(copied):
             was = np.asarray(old_row, dtype=np.int64)[copied]
             sizes[copied] = old.offsets[was + 1] - old.offsets[was]
-            source = _ranges(old.offsets[was], sizes[copied])
+            source = ranges(old.offsets[was], sizes[copied])
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         total = int(offsets[-1])
         target = np.empty(total, np.int32)
         pair = np.empty((total, 2), np.int32)
         floats = {name: np.empty(total, np.float32) for name in FLOATS}
         counts = np.empty(total, np.int64)  # shared terms per row
-        at = _ranges(offsets[copied], sizes[copied]) if len(copied) else np.zeros(0, np.int64)
+        at = ranges(offsets[copied], sizes[copied]) if len(copied) else np.zeros(0, np.int64)
         if old is not None and len(copied):  # the copied pages' rows, gathered at once
             target_map = np.array([position.get(p, -1) for p in old.page_ids], dtype=np.int64)
             moved = target_map[old.target[source]]
@@ -127,23 +128,13 @@ class RelatedColumns:
         shared = np.empty(int(shared_offsets[-1]), np.int32)
         if old is not None and len(copied):
             term_map = np.array([term_position[k] for k in old.term_keys], dtype=np.int64)
-            shared[_ranges(shared_offsets[at], counts[at])] = term_map[
-                old.shared[_ranges(old.shared_offsets[source], counts[at])]]
+            shared[ranges(shared_offsets[at], counts[at])] = term_map[
+                old.shared[ranges(old.shared_offsets[source], counts[at])]]
         for i in fresh_pages:
             start, stop = int(shared_offsets[offsets[i]]), int(shared_offsets[offsets[i + 1]])
             shared[start:stop] = [term_position[k] for row in fresh[i].shared for k in row]
         return cls(page_ids=list(page_ids), term_keys=term_keys, offsets=offsets, target=target,
                    pair=pair, shared=shared, shared_offsets=shared_offsets, floats=floats)
-
-
-def _ranges(starts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The positions start, start+1, ... start+length-1 of every range, one after another."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    if not len(lengths):
-        return np.zeros(0, np.int64)
-    before = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    return (np.repeat(np.asarray(starts, dtype=np.int64) - before, lengths)
-            + np.arange(int(lengths.sum()), dtype=np.int64))
 
 
 def columns_from_rows(page_ids: list[str],

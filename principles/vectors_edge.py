@@ -117,7 +117,7 @@ def _number(point: int | uuid.UUID | str) -> int:
     """A point id as `point_number` gives it (ours are always UUIDs)."""
     if isinstance(point, uuid.UUID):
         return point.int
-    return uuid.UUID(point).int if isinstance(point, str) else point
+    return int(point.replace("-", ""), 16) if isinstance(point, str) else point
 
 
 def _filter(where: Where | None) -> Filter | None:

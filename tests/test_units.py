@@ -208,3 +208,26 @@ def test_clique_update_equals_a_full_search_after_random_edits() -> None:
         expected = cliques.find(after)
         assert cliques.update(before, after, cliques.find(before)) == expected, trial
     assert any(len(c) >= 4 for c in expected)  # the graphs do have large cliques
+
+
+def test_point_number_is_the_uuid5_point_id_as_a_number() -> None:
+    import uuid
+
+    from principles.vectors import point_id, point_number
+
+    for key in ["a", "resources/articles/005/page-5000#3", "tags/café#0", "", "x" * 500]:
+        assert point_number(key) == uuid.UUID(point_id(key)).int, key
+
+
+def test_distinct_and_union_are_numpys_unique_and_union1d() -> None:
+    import numpy as np
+
+    from principles.arrays import distinct, union, within
+
+    rng = np.random.default_rng(7)
+    for size in [0, 1, 2, 5, 1000]:
+        a, b = rng.integers(-50, 50, size), rng.integers(0, 10**12, size)
+        assert distinct(a).tolist() == np.unique(a).tolist()
+        assert union(a, b).tolist() == np.union1d(a, b).tolist()
+        assert within(a, distinct(b[: size // 2])).tolist() == np.isin(a, b[: size // 2]).tolist()
+        assert within(b, distinct(b[: size // 2])).tolist() == np.isin(b, b[: size // 2]).tolist()

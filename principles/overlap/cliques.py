@@ -15,34 +15,40 @@ the pages whose neighbours changed (`moved`), and a maximal clique away from the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Hashable, Iterable, Mapping, Set
+from typing import TypeVar
 
 import networkx as nx
 
-Adjacency = Mapping[str, Set[str]]
-Clique = frozenset[str]
+N = TypeVar("N", bound=Hashable)  # a page: its id, or its row in a build
+Adjacency = Mapping[N, Set[N]]
+Clique = frozenset[N]
 SMALLEST = 3
 
 
-def find(graph: Adjacency) -> set[Clique]:
+def find(graph: Adjacency[N]) -> set[Clique[N]]:
     """Every maximal clique of 3+ nodes."""
     return {frozenset(c) for c in nx.find_cliques(_nx(graph)) if len(c) >= SMALLEST}
 
 
-def update(before: Adjacency, after: Adjacency, cliques: Iterable[Clique]) -> set[Clique]:
+def update(before: Adjacency[N], after: Adjacency[N],
+           cliques: Iterable[Clique[N]]) -> set[Clique[N]]:
     """The maximal cliques (3+) of `after`, from those of `before`."""
     moved = {n for n in before.keys() | after.keys()
              if before.get(n, frozenset()) != after.get(n, frozenset())}
     if not moved:
         return set(cliques)
-    found: set[Clique] = set()
+    found: set[Clique[N]] = set()
+    # a moved page that joins a clique is every member's neighbour: a clique with a member
+    # outside `touched` is joined by none (the test that skips ~all of 30k cliques at 10k pages)
+    touched: set[N] = set().union(*(after.get(page, frozenset()) for page in moved))
     for clique in cliques:
         rest = clique - moved
         if len(rest) < SMALLEST or rest in found:
             continue
         if rest != clique and _joined_by(after, rest, exclude=moved, only=None):
             continue  # an unmoved page joins them all: not maximal once the moved pages left
-        if _joined_by(after, rest, exclude=frozenset(), only=moved):
+        if rest <= touched and _joined_by(after, rest, exclude=frozenset(), only=moved):
             continue  # a moved page now joins them all: found below with it
         found.add(rest)
     for page in moved:
@@ -54,11 +60,11 @@ def update(before: Adjacency, after: Adjacency, cliques: Iterable[Clique]) -> se
     return found
 
 
-def _joined_by(graph: Adjacency, members: Clique, *, exclude: Set[str],
-               only: Set[str] | None) -> bool:
+def _joined_by(graph: Adjacency[N], members: Clique[N], *, exclude: Set[N],
+               only: Set[N] | None) -> bool:
     """Is some node outside `members` (and `exclude`, and inside `only` if given) adjacent to
     every member?"""
-    common: set[str] | None = None
+    common: set[N] | None = None
     for member in sorted(members, key=lambda m: len(graph.get(m, ()))):
         neighbours = graph.get(member, frozenset())
         common = set(neighbours) if common is None else common & neighbours
@@ -70,8 +76,8 @@ def _joined_by(graph: Adjacency, members: Clique, *, exclude: Set[str],
     return bool(common and common - members)
 
 
-def _nx(graph: Adjacency) -> nx.Graph:
+def _nx(graph: Adjacency[N]) -> nx.Graph:
     network = nx.Graph()
     network.add_nodes_from(graph)
-    network.add_edges_from((a, b) for a, neighbours in graph.items() for b in neighbours if a < b)
+    network.add_edges_from((a, b) for a, neighbours in graph.items() for b in neighbours)
     return network

@@ -16,10 +16,10 @@ Rows are ordered by score (highest first), then by the page ids of a and b.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
@@ -31,7 +31,8 @@ COLUMNS = "pairs.npz"
 RECORDS = "records.bin"
 
 Idx = npt.NDArray[np.int64]
-Scores = dict[str, dict[str, float]]
+N = TypeVar("N", bound=Hashable)
+Scores = dict[N, dict[N, float]]  # page -> the pages it overlaps strongly -> the pair's score
 
 
 def _plain(value: object) -> object:
@@ -73,23 +74,25 @@ class PairTable:
     def all_records(self) -> list[dict[str, Any]]:
         return [self.record(row) for row in range(len(self))]
 
-    def strong(self) -> Scores:
+    def strong(self, node: list[int] | None = None) -> Scores[int]:
         """Pages joined by a strong or near-duplicate pair, with its score: the graph clusters
-        are cliques of."""
-        scores: Scores = {}
+        are cliques of. Pages are rows of `ids`, or `node[row]`."""
+        scores: Scores[int] = {}
         rows = np.flatnonzero(self.band < 2)
-        for a, b, score in zip(self.a[rows].tolist(), self.b[rows].tolist(),
-                               self.score[rows].tolist(), strict=True):
-            scores.setdefault(self.ids[a], {})[self.ids[b]] = score
-            scores.setdefault(self.ids[b], {})[self.ids[a]] = score
+        a, b = self.a[rows], self.b[rows]
+        if node is not None:
+            nodes = np.array(node, dtype=np.int64)
+            a, b = nodes[a], nodes[b]
+        for x, y, score in zip(a.tolist(), b.tolist(), self.score[rows].tolist(), strict=True):
+            scores.setdefault(x, {})[y] = score
+            scores.setdefault(y, {})[x] = score
         return scores
 
-    def with_clusters(self, member: dict[str, int]) -> PairTable:
-        """Each pair's cluster: the one both its pages are members of, if any."""
+    def with_clusters(self, member: dict[int, int]) -> PairTable:
+        """Each pair's cluster: the one both its pages (rows) are members of, if any."""
         of_row = np.full(len(self.ids), -1, dtype=np.int32)
-        row = _row_of(self.ids)
-        for page, cluster in member.items():
-            of_row[row[page]] = cluster
+        for row, cluster in member.items():
+            of_row[row] = cluster
         a, b = of_row[self.a], of_row[self.b]
         return _replace(self, cluster=np.where((a >= 0) & (a == b), a, -1).astype(np.int32))
 

@@ -16,7 +16,7 @@ from the signatures' bands directly, so every build has them all at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from principles.arrays import distinct, union, within
 from principles.embedder import Vectors
 from principles.npz import ragged, unragged
 from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
+from principles.overlap.cliques import Clique, N
 from principles.overlap.pair_table import PairsArtefact, PairTable, Scores, build_table
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
@@ -170,10 +172,10 @@ def _record(vectors: CorpusVectors, i: int, j: int, block: Vectors, forward: tup
             "shared": sorted(vectors.terms[i] & vectors.terms[j])}
 
 
-def strong_scores(pairs: list[dict[str, Any]]) -> Scores:
+def strong_scores(pairs: list[dict[str, Any]]) -> Scores[str]:
     """Pages joined by a strong or near-duplicate pair, with its score: the graph clusters are
     cliques of."""
-    scores: Scores = {}
+    scores: Scores[str] = {}
     for pair in pairs:
         if pair["band"] in scoring.BANDS[:2]:
             a, b, score = pair["a"], pair["b"], float(pair["score"])
@@ -182,15 +184,24 @@ def strong_scores(pairs: list[dict[str, Any]]) -> Scores:
     return scores
 
 
-def adjacency(scores: Scores) -> cliques_of.Adjacency:
+def adjacency(scores: Scores[N]) -> cliques_of.Adjacency[N]:
     return {page: others.keys() for page, others in scores.items()}
 
 
-def clique_means(scores: Scores, cliques: set[cliques_of.Clique],
-                 known: dict[cliques_of.Clique, float] | None = None) -> dict[cliques_of.Clique, float]:
-    """Each clique's mean pair score; `known` ones (no pair rescored) are taken as they are."""
+def clique_means(scores: Scores[N], cliques: set[Clique[N]],
+                 known: dict[Clique[N], float] | None = None,
+                 order: Callable[[N], Any] | None = None) -> dict[Clique[N], float]:
+    """Each clique's mean pair score, its pairs summed in page id order (`order` gives a
+    page's place in it when pages are rows); `known` ones (no pair rescored) are taken as
+    they are."""
     known = known or {}
-    return {c: known[c] if c in known else _mean_score(scores, sorted(c)) for c in cliques}
+    key: Callable[[N], Any] = order or _itself
+    return {c: known[c] if c in known else _mean_score(scores, sorted(c, key=key))
+            for c in cliques}
+
+
+def _itself(page: Any) -> Any:
+    return page
 
 
 def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -200,25 +211,45 @@ def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rank_clusters(scores, clique_means(scores, cliques_of.find(adjacency(scores))))
 
 
-def rank_clusters(scores: Scores, means: dict[cliques_of.Clique, float]) -> list[dict[str, Any]]:
-    """Clusters from the maximal cliques and their mean scores (see `find_clusters`)."""
-    ranked = [(sorted(c), mean) for c, mean in means.items()]
+def rank_clusters(scores: Scores[N], means: dict[Clique[N], float],
+                  ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Clusters from the maximal cliques and their mean scores (see `find_clusters`); with
+    `ids`, pages are rows of it and clusters name them by id."""
+    # cliques as their pages' places in id order (rows have ints for them: cheap to sort)
+    ranked: list[tuple[list[Any], float]]
+    name: Callable[[Any], str] = str
+    if ids is None:
+        ranked = [(sorted(c, key=_itself), mean) for c, mean in means.items()]
+    else:
+        rank = _id_order(ids)
+        place: Callable[[Any], int] = rank.__getitem__
+        ranked = [(sorted(map(place, c)), mean) for c, mean in means.items()]
+        row_at = np.argsort(np.array(rank, dtype=np.int64)).tolist()
+        name = ids.__getitem__
     ranked.sort(key=lambda c: (-len(c[0]), -c[1], c[0]))
-    taken: set[str] = set()
+    taken: set[Any] = set()
     clusters: list[dict[str, Any]] = []
-    for clique, _ in ranked:
-        members = [p for p in clique if p not in taken]
-        if len(members) < 3:
+    for places, _ in ranked:
+        free = [p for p in places if p not in taken]
+        if len(free) < 3:
             continue
-        taken.update(members)
-        clusters.append({"id": len(clusters) + 1, "pages": members,
+        taken.update(free)
+        members = free if ids is None else [row_at[p] for p in free]
+        clusters.append({"id": len(clusters) + 1, "pages": [name(p) for p in members],
                          "score": round(_mean_score(scores, members), 4),
-                         "page_scores": {p: round(_mean_score(scores, members, p), 4)
+                         "page_scores": {name(p): round(_mean_score(scores, members, p), 4)
                                          for p in members}})
     return clusters
 
 
-def _mean_score(scores: Scores, members: list[str], page: str | None = None) -> float:
+def _id_order(ids: Sequence[str]) -> list[int]:
+    """Each row's place among the page ids sorted."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(np.array(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+    return rank.tolist()
+
+
+def _mean_score(scores: Scores[N], members: list[N], page: N | None = None) -> float:
     found = [scores[a][b] for n, a in enumerate(members)
              for b in members[n + 1:] if page is None or page in (a, b)]
     return sum(found) / len(found) if found else 0.0
@@ -238,10 +269,11 @@ class PairsState:
     cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows
     clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
 
-    def mean_of_cliques(self) -> dict[cliques_of.Clique, float] | None:
+    def mean_of_cliques(self, node: list[int]) -> dict[Clique[int], float] | None:
+        """The cliques with their means, each row of this state named by `node[row]`."""
         if self.cliques is None or self.clique_means is None:
             return None
-        return {frozenset(self.ids[r] for r in rows.tolist()): float(mean)
+        return {frozenset(node[r] for r in rows.tolist()): float(mean)
                 for rows, mean in zip(self.cliques, self.clique_means.tolist(), strict=True)}
 
     def save(self, folder: Path) -> None:
@@ -326,7 +358,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         near[i], radius[i] = mine, radii[i]
     buckets = np.array(sorted(_bucket_pairs(vectors, signatures, eligible)),
                        dtype=np.int64).reshape(-1, 2)
-    candidates = np.union1d(
+    candidates = union(
         _pair_keys(np.repeat(np.arange(n), [len(x) for x in near]),
                    np.concatenate(near).astype(np.int64), n),
         _pair_keys(buckets[:, 0], buckets[:, 1], n))
@@ -341,22 +373,27 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         ends = row_of_old[np.stack([old.a, old.b], axis=1)]
         alive = (ends >= 0).all(axis=1)
         carried_rows = np.zeros(len(old), dtype=bool)
-        carried_rows[alive] = np.isin(_pair_keys(ends[alive, 0], ends[alive, 1], n, unique=False),
-                                      carried)
+        carried_rows[alive] = within(_pair_keys(ends[alive, 0], ends[alive, 1], n, unique=False),
+                                     carried)
     table = build_table(vectors.ids, fresh_records, previous.table if previous else None,
                         carried_rows, row_of_old)
+    # cliques of rows; a page of the previous build that is gone is row -1 - its old row
     scores = table.strong()
-    old_means = previous.state.mean_of_cliques() if usable and previous is not None else None
+    order = _id_order(vectors.ids).__getitem__
+    old_means = None
+    if usable and previous is not None:
+        old_means = previous.state.mean_of_cliques(_nodes(new_of_old))
     if old_means is None or previous is None:
-        means = clique_means(scores, cliques_of.find(adjacency(scores)))
+        means = clique_means(scores, cliques_of.find(adjacency(scores)), order=order)
     else:  # a clique none of whose pages was in a pair scored now keeps its mean
-        cliques = cliques_of.update(adjacency(previous.table.strong()), adjacency(scores),
-                                    old_means)
-        rescored = {vectors.ids[i] for i in np.concatenate([fresh // n, fresh % n]).tolist()}
+        before = previous.table.strong(_nodes(_rows_of(previous.table.ids, vectors.ids)))
+        cliques = cliques_of.update(adjacency(before), adjacency(scores), old_means)
+        rescored = set(np.concatenate([fresh // n, fresh % n]).tolist())
         means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
-                                               if c in cliques and not c & rescored})
-    clusters = rank_clusters(scores, means)
-    table = table.with_clusters({p: c["id"] for c in clusters for p in c["pages"]})
+                                               if c in cliques and not c & rescored}, order)
+    clusters = rank_clusters(scores, means, vectors.ids)
+    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
+    table = table.with_clusters({row_of[p]: c["id"] for c in clusters for p in c["pages"]})
     compared = int(eligible.sum())
     summary = {"thresholds": scoring.thresholds(), "neighbours": k,
                "counts": {"pages_compared": compared, "candidate_pairs": len(candidates),
@@ -364,12 +401,18 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                           "clusters": len(clusters), "pages_searched": len(found),
                           "pairs_scored": len(candidates) - len(carried)},
                "clusters": clusters}
-    row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
-                       [np.array(sorted(row_of[p] for p in c), dtype=np.int64) for c in means],
+                       [np.array(sorted(c), dtype=np.int64) for c in means],
                        np.array(list(means.values()), dtype=np.float64))
     return PairsArtefact(summary, table), state
+
+
+def _nodes(rows: Idx) -> list[int]:
+    """Rows of a previous build as nodes of this one: the row now, or -1 - the old row for a
+    page that is gone (still a node of the graph before)."""
+    nodes: list[int] = np.where(rows >= 0, rows, -1 - np.arange(len(rows))).tolist()
+    return nodes
 
 
 def _rows_of(before: list[str], after: list[str]) -> Idx:
@@ -382,7 +425,7 @@ def _pair_keys(a: Idx, b: Idx, n: int, *, unique: bool = True) -> Idx:
     """Pairs of rows as keys `min * n + max`, sorted and distinct unless `unique` is off (set
     algebra in numpy: a 10k-page corpus has ~200k candidate pairs)."""
     keys = (np.minimum(a, b) * n + np.maximum(a, b)).astype(np.int64)
-    return np.unique(keys) if unique else keys
+    return distinct(keys) if unique else keys
 
 
 def _entering(vectors: CorpusVectors, radius: npt.NDArray[np.float32],

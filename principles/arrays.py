@@ -1,0 +1,52 @@
+"""Set algebra on 1-d integer arrays, sort-based.
+
+numpy 2.4's `np.unique` (and `union1d`, which calls it) finds distinct integers by hashing:
+~0.1 s for 200k int64 keys on this machine class, where a sort and a neighbour comparison take
+~1.5 ms. The overlap and related steps run several of these per build.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
+
+
+def distinct(values: npt.ArrayLike) -> Ints:
+    """The distinct values, sorted (as `np.unique` gives them)."""
+    ordered = np.sort(np.asarray(values, dtype=np.int64).ravel())
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    found: Ints = ordered[keep]
+    return found
+
+
+def union(a: npt.ArrayLike, b: npt.ArrayLike) -> Ints:
+    """The distinct values of both, sorted (as `np.union1d`)."""
+    return distinct(np.concatenate([np.asarray(a, dtype=np.int64).ravel(),
+                                    np.asarray(b, dtype=np.int64).ravel()]))
+
+
+def within(values: npt.ArrayLike, ordered: Ints) -> npt.NDArray[np.bool_]:
+    """Which of `values` are in `ordered` (sorted, distinct): `np.isin` by binary search."""
+    found = np.asarray(values, dtype=np.int64)
+    if not len(ordered):
+        return np.zeros(found.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, found), len(ordered) - 1)
+    hit: npt.NDArray[np.bool_] = ordered[at] == found
+    return hit
+
+
+def ranges(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> Ints:
+    """The positions start, start+1, ... start+length-1 of every range, one after another."""
+    counts = np.asarray(lengths, dtype=np.int64)
+    if not len(counts):
+        return np.zeros(0, np.int64)
+    before = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    found: Ints = (np.repeat(np.asarray(starts, dtype=np.int64) - before, counts)
+                   + np.arange(int(counts.sum()), dtype=np.int64))
+    return found
