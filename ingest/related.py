@@ -21,8 +21,11 @@ Never all pairs: a page is scored against its candidates, taken from the build's
 Work is O(n k). bench/related_candidates.py measures on the site corpus how many of the rows
 of scoring all pairs these recover (the k were chosen there) and the agreement either way.
 
-Incremental: the build keeps each page's neighbour lists, their radii (the score of the k-th
-neighbour) and the term document counts (STATE_FILE). A re-ingest recomputes the rows of
+Incremental: the build keeps each page's neighbour lists with their scores, their radii (the
+score of the k-th neighbour) and the term document counts (STATE_FILE). A list that names a
+changed page is searched again only when that page may drop out (its score before or now within
+MARGIN of the radius) or a removed page left a hole (`_Moved`). A re-ingest recomputes the
+rows of
 - pages whose content changed or that are new,
 - pages that had a changed or removed page among their candidates,
 - pages a changed page now enters: its vector scores at least their list's radius (one

@@ -5,10 +5,12 @@ plus the MinHash LSH buckets, then each page is scored against its candidates in
 product over their passages. Taxonomy and section pages are left out: a tag page is meant
 to sum up the pages it tags, which is not duplication.
 
-Incremental: a build keeps each page's neighbour list, its radius (the k-th neighbour's score)
-and the candidate pairs it scored (`PairsState`, overlap/state.npz). With the previous build's
-state, only pages whose list may have moved are searched again (changed pages, pages whose list
-named a changed or removed page, pages a changed page's vector now enters), and only candidate
+Incremental: a build keeps each page's neighbour list with its scores, its radius (the k-th
+neighbour's score) and the candidate pairs it scored (`PairsState`, overlap/state.npz). With
+the previous build's state, only pages whose list may have moved are searched again (changed
+pages, pages whose list named a removed page or a changed page that may drop out of it - its
+score before or now within MARGIN of the radius -, pages a changed page's vector now enters),
+and only candidate
 pairs that touch a changed page or were not candidates before are scored; the verdicts of the
 other pairs (kept with their record, or not kept) are carried over. The LSH buckets are found
 from the signatures' bands directly, so every build has them all at once.
@@ -43,6 +45,7 @@ TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by pa
 MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits
 
 Idx = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def candidate_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                     signatures: Signatures | None, k: int = NEIGHBOURS) -> set[tuple[int, int]]:
     """(i, j) with i < j: j among i's k nearest pages (or i among j's), or in one LSH bucket."""
     eligible = _eligible(vectors)
-    near, _ = neighbour_lists(vectors, store, collection, np.flatnonzero(eligible).tolist(), k)
+    near, _, _ = neighbour_lists(vectors, store, collection, np.flatnonzero(eligible).tolist(), k)
     return _knn_pairs(near) | _bucket_pairs(vectors, signatures, eligible)
 
 
@@ -70,24 +73,29 @@ def _eligible(vectors: CorpusVectors) -> npt.NDArray[np.bool_]:
 
 
 def neighbour_lists(vectors: CorpusVectors, store: VectorStore, collection: str,
-                    rows: Sequence[int], k: int) -> tuple[dict[int, Idx], dict[int, float]]:
-    """Each row's k nearest compared pages (sorted rows) and the k-th one's score (its list's
-    radius; -inf while the list is shorter than k). Ties at the cut go by page order."""
+                    rows: Sequence[int], k: int
+                    ) -> tuple[dict[int, Idx], dict[int, Floats], dict[int, float]]:
+    """Each row's k nearest compared pages (sorted rows), their scores, and the k-th one's
+    score (its list's radius; -inf while the list is shorter than k). Ties at the cut go by
+    page order."""
     if not rows:
-        return {}, {}
+        return {}, {}, {}
     eligible = _eligible(vectors)
     row_of = {point_number(page_id): i for i, page_id in enumerate(vectors.ids)}
     types = sorted({t for t, ok in zip(vectors.types, eligible, strict=True) if ok})
     where = None if eligible.all() else [("type", types)]  # a filter costs ~40% per query
     found = store.nearest(collection, vectors.page[list(rows)], k + 1 + TIE_SLACK, where)
     near: dict[int, Idx] = {}
+    scores: dict[int, Floats] = {}
     radius: dict[int, float] = {}
     for i, hits in zip(rows, found, strict=True):
         best = sorted((-score, row_of[key]) for score, key in hits
                       if row_of.get(key, i) != i and eligible[row_of[key]])[:k]
-        near[i] = np.array(sorted(j for _, j in best), dtype=np.int64)
+        by_row = sorted((j, -score) for score, j in best)
+        near[i] = np.array([j for j, _ in by_row], dtype=np.int64)
+        scores[i] = np.array([s for _, s in by_row], dtype=np.float32)
         radius[i] = -best[-1][0] if len(best) == k else -np.inf
-    return near, radius
+    return near, scores, radius
 
 
 def _knn_pairs(near: dict[int, Idx]) -> set[tuple[int, int]]:
@@ -268,6 +276,7 @@ class PairsState:
     params: list[float]
     cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows
     clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
+    near_scores: list[Floats] | None = None  # the score of each page in `near`
 
     def mean_of_cliques(self, node: list[int]) -> dict[Clique[int], float] | None:
         """The cliques with their means, each row of this state named by `node[row]`."""
@@ -282,6 +291,8 @@ class PairsState:
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64),
                  **(ragged("cliques", self.cliques) if self.cliques is not None else {}),
+                 **(ragged("near_scores", self.near_scores, np.float32)
+                    if self.near_scores is not None else {}),
                  **({"clique_means": self.clique_means} if self.clique_means is not None
                     else {}))
 
@@ -295,10 +306,12 @@ class PairsState:
                 kept = "cliques_offsets" in data.files  # not in a state from older code
                 cliques = unragged(data, "cliques") if kept else None
                 means = data["clique_means"] if kept else None
+                scores = (unragged(data, "near_scores") if "near_scores_offsets" in data.files
+                          else None)
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
                            unragged(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
-                           data["params"].tolist(), cliques, means)
+                           data["params"].tolist(), cliques, means, scores)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
 
@@ -324,6 +337,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     hashes = list(hashes) if hashes is not None else [""] * n
     eligible = _eligible(vectors)
     near: list[Idx] = [np.zeros(0, np.int64)] * n
+    near_scores: list[Floats] = [np.zeros(0, np.float32)] * n
     radius = np.full(n, -np.inf, dtype=np.float32)
     search = set(np.flatnonzero(eligible).tolist())
     changed = np.ones(n, dtype=bool)
@@ -341,21 +355,27 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                 changed[i] = state.hashes[was] != hashes[i]
         stale = (new_of_old < 0) | changed[np.maximum(new_of_old, 0)]
         search = {i for i in search if changed[i]}
+        unit = _rows_unit(vectors.page)
         for o in np.flatnonzero(~stale).tolist():
             i = int(new_of_old[o])
             if not eligible[i] or i in search:
                 continue
-            if stale[state.near[o]].any():
+            mine = new_of_old[state.near[o]]
+            before = (state.near_scores[o].copy() if state.near_scores is not None
+                      else np.full(len(mine), np.nan, np.float32))  # NaN: never clears
+            moved = stale[state.near[o]]
+            if moved.any() and not _keeps(unit, eligible, i, mine, moved, before,
+                                          float(state.radius[o])):
                 search.add(i)
                 continue
-            near[i], radius[i] = new_of_old[state.near[o]], state.radius[o]
-        search |= _entering(vectors, radius, eligible, np.flatnonzero(changed & eligible))
+            near[i], near_scores[i], radius[i] = mine, before, state.radius[o]
+        search |= _entering(unit, near, radius, eligible, np.flatnonzero(changed & eligible))
         ends = new_of_old[state.candidates]
         kept = (ends >= 0).all(axis=1) & ~changed[np.maximum(ends, 0)].any(axis=1)
         old_pairs = _pair_keys(ends[kept, 0], ends[kept, 1], n)
-    found, radii = neighbour_lists(vectors, store, collection, sorted(search), k)
+    found, found_scores, radii = neighbour_lists(vectors, store, collection, sorted(search), k)
     for i, mine in found.items():
-        near[i], radius[i] = mine, radii[i]
+        near[i], near_scores[i], radius[i] = mine, found_scores[i], radii[i]
     buckets = np.array(sorted(_bucket_pairs(vectors, signatures, eligible)),
                        dtype=np.int64).reshape(-1, 2)
     candidates = union(
@@ -386,8 +406,8 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     if old_means is None or previous is None:
         means = clique_means(scores, cliques_of.find(adjacency(scores)), order=order)
     else:  # a clique none of whose pages was in a pair scored now keeps its mean
-        before = previous.table.strong(_nodes(_rows_of(previous.table.ids, vectors.ids)))
-        cliques = cliques_of.update(adjacency(before), adjacency(scores), old_means)
+        strong_before = previous.table.strong(_nodes(_rows_of(previous.table.ids, vectors.ids)))
+        cliques = cliques_of.update(adjacency(strong_before), adjacency(scores), old_means)
         rescored = set(np.concatenate([fresh // n, fresh % n]).tolist())
         means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
                                                if c in cliques and not c & rescored}, order)
@@ -404,7 +424,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
                        [np.array(sorted(c), dtype=np.int64) for c in means],
-                       np.array(list(means.values()), dtype=np.float64))
+                       np.array(list(means.values()), dtype=np.float64), near_scores)
     return PairsArtefact(summary, table), state
 
 
@@ -428,11 +448,40 @@ def _pair_keys(a: Idx, b: Idx, n: int, *, unique: bool = True) -> Idx:
     return distinct(keys) if unique else keys
 
 
-def _entering(vectors: CorpusVectors, radius: npt.NDArray[np.float32],
+def _keeps(unit: Vectors, eligible: npt.NDArray[np.bool_], i: int, near: Idx,
+           moved: npt.NDArray[np.bool_], scores: Floats, radius: float) -> bool:
+    """Does page i's list keep the `moved` pages it names (changed or removed), unsearched?
+    Each is still there and compared, and its score before and now clear the radius by MARGIN:
+    it was not the k-th entry and is still in, so the list and its radius stand (their scores
+    are updated in place)."""
+    pages = near[moved]
+    if (pages < 0).any():
+        return False  # a removed page's place is taken by one not known yet
+    now = unit[pages] @ unit[i]
+    if not (eligible[pages].all() and (scores[moved] > radius + MARGIN).all()
+            and (now > radius + MARGIN).all()):
+        return False
+    scores[moved] = now
+    return True
+
+
+def _entering(unit: Vectors, near: list[Idx], radius: npt.NDArray[np.float32],
               eligible: npt.NDArray[np.bool_], changed: Idx) -> set[int]:
-    """Compared pages whose list a changed page's vector now enters (reaches its radius)."""
+    """Compared pages whose list a changed page's vector now enters (reaches its radius)
+    without being in it already."""
     if not len(changed):
         return set()
-    page = vectors.page / np.maximum(np.linalg.norm(vectors.page, axis=1, keepdims=True), 1e-12)
-    hits = (page @ page[changed].T >= radius[:, None] - MARGIN).any(axis=1) & eligible
-    return set(np.flatnonzero(hits).tolist())
+    reach = (unit @ unit[changed].T >= radius[:, None] - MARGIN) & eligible[:, None]
+    out = set()
+    for i, c in zip(*np.nonzero(reach), strict=True):
+        page, other = int(i), int(changed[int(c)])
+        if page != other and other not in near[page]:
+            out.add(page)
+    return out
+
+
+def _rows_unit(matrix: Vectors) -> Vectors:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    unit: Vectors = (matrix / norms).astype(np.float32)
+    return unit
