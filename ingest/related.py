@@ -52,7 +52,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
-from principles.arrays import distinct, ranges
+from principles.arrays import distinct, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.npz import ragged, unragged
@@ -160,7 +160,7 @@ def profiles_of(vectors: PageVectors, rows: Idx) -> Vectors:
     if not len(rows):
         return np.zeros((0, vectors.page.shape[1]), np.float32)
     means = np.stack([vectors.passages[i].mean(axis=0) for i in rows.tolist()])
-    return _rows_unit(vectors.page[rows] + _rows_unit(means))
+    return unit_rows(vectors.page[rows] + unit_rows(means))
 
 
 def coverage(a: Vectors, b: Vectors) -> tuple[float, tuple[int, int], float]:
@@ -455,6 +455,24 @@ def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[in
     return {i: np.array(sorted(s), dtype=np.int64) for i, s in found.items()}
 
 
+def _remap(rows: list[Idx], new_of_old: Idx,
+           stale: npt.NDArray[np.bool_]) -> tuple[list[Idx], npt.NDArray[np.bool_]]:
+    """Rows of page indices of the previous build mapped to this build's (-1: removed), and
+    which rows name a stale page; in one pass over all rows, not one per row."""
+    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+    named = np.zeros(len(rows), dtype=bool)
+    named[np.repeat(np.arange(len(rows)), sizes)[stale[flat]]] = True
+    return np.split(new_of_old[flat], np.cumsum(sizes)[:-1]), named
+
+
+def _copies(rows: list[Floats]) -> list[Floats]:
+    """Rows copied (they are updated in place), in one allocation."""
+    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    flat = np.concatenate(rows) if rows else np.zeros(0, np.float32)
+    return np.split(flat.astype(np.float32), np.cumsum(sizes)[:-1])
+
+
 class _Moved:
     """The changed pages' new vectors against the lists carried over. A list that names a
     changed page keeps it, unsearched, when both its score before and its score now clear the
@@ -466,8 +484,8 @@ class _Moved:
         self.vectors, self.changed = vectors, list(changed)
         self.is_changed = np.zeros(len(vectors.passages), dtype=bool)
         self.is_changed[self.changed] = True
-        self.page = _rows_unit(vectors.page)
-        self.passages = _rows_unit(vectors.flat)
+        self.page = unit_rows(vectors.page)
+        self.passages = unit_rows(vectors.flat)
         self.starts = np.concatenate([[0], np.cumsum(vectors.sizes)[:-1]]).astype(np.int64)
 
     def keeps_page_list(self, lists: Lists, i: int) -> bool:
@@ -531,13 +549,6 @@ class _Moved:
 def _clear(before: Floats, now: npt.NDArray[np.floating], radius: float | Floats) -> bool:
     """Every entry's score before and now is above the radius by MARGIN."""
     return bool((before > radius + MARGIN).all() and (now > radius + MARGIN).all())
-
-
-def _rows_unit(matrix: npt.NDArray[np.floating]) -> Vectors:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: Vectors = (matrix / norms).astype(np.float32)
-    return unit
 
 
 # --- the step ---------------------------------------------------------------------------
@@ -658,25 +669,25 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     # are searched again, those whose candidates do get them rebuilt
     lists, old_candidates = empty, [np.zeros(0, np.int64)] * n
     page_query, passage_query = set(changed), set(changed)
-    recheck: set[int] = set()
     before: dict[int, set[int]] = {}
-    page_suspects, passage_suspects = [], []
-    for i, o in enumerate(old_row):
-        if i in page_query:
-            continue
-        near, via, hits = state.lists.near[o], state.lists.via[o], state.lists.hits[o]
-        lists.near[i], lists.via[i] = new_of_old[near], new_of_old[via]
-        lists.near_scores[i] = state.lists.near_scores[o].copy()
-        lists.near_radius[i] = state.lists.near_radius[o]
+    kept = [i for i in range(n) if i not in page_query]  # unchanged pages, in both builds
+    olds = [old_row[i] for i in kept]
+    near, near_named = _remap(state.lists.near, new_of_old, stale)
+    via, via_named = _remap(state.lists.via, new_of_old, stale)
+    hits_to, _ = _remap([h.to for h in state.lists.hits], new_of_old, stale)
+    candidates, candidates_named = _remap(state.candidates, new_of_old, stale)
+    scores = _copies(state.lists.near_scores)
+    hit_scores = _copies([h.score for h in state.lists.hits])
+    for i, o in zip(kept, olds, strict=True):
+        lists.near[i], lists.via[i], lists.near_scores[i] = near[o], via[o], scores[o]
+        old = state.lists.hits[o]
+        lists.hits[i] = Hits(old.at, hits_to[o], old.no, hit_scores[o])
         lists.passage_radius[i] = state.lists.passage_radius[o]
-        lists.hits[i] = Hits(hits.at, new_of_old[hits.to], hits.no, hits.score.copy())
-        old_candidates[i] = new_of_old[state.candidates[o]]
-        if stale[near].any():
-            page_suspects.append(i)
-        if stale[via].any():
-            passage_suspects.append(i)
-        if stale[state.candidates[o]].any():
-            recheck.add(i)
+        old_candidates[i] = candidates[o]
+    lists.near_radius[kept] = state.lists.near_radius[olds]
+    page_suspects = [i for i, o in zip(kept, olds, strict=True) if near_named[o]]
+    passage_suspects = [i for i, o in zip(kept, olds, strict=True) if via_named[o]]
+    recheck = {i for i, o in zip(kept, olds, strict=True) if candidates_named[o]}
     news = _Moved(vectors, changed)
     page_query.update(i for i in page_suspects if not news.keeps_page_list(lists, i))
     passage_query.update(i for i in passage_suspects if not news.keeps_passage_lists(lists, i))
@@ -700,7 +711,11 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
         carriers = np.zeros(n, dtype=bool)
         for key in moved:
             carriers[postings.get(key, [])] = True
-        rescore = {i for i in range(n) if carriers[i]
-                   or carriers[old_candidates[i][old_candidates[i] >= 0]].any()}
+        sizes = np.fromiter(map(len, old_candidates), dtype=np.int64, count=n)
+        flat = np.concatenate(old_candidates) if n else np.zeros(0, np.int64)
+        owner = np.repeat(np.arange(n), sizes)[flat >= 0]
+        hit = carriers.copy()
+        hit[owner[carriers[flat[flat >= 0]]]] = True
+        rescore = set(np.flatnonzero(hit).tolist())
     return _Plan(lists, old_candidates, old_row, new_of_old, changed, page_query, passage_query,
                  before, recheck, extra, rescore)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from principles.arrays import distinct, union, within
+from principles.arrays import distinct, union, unit_rows, within
 from principles.embedder import Vectors
 from principles.npz import ragged, unragged
 from principles.overlap import cliques as cliques_of
@@ -355,7 +355,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                 changed[i] = state.hashes[was] != hashes[i]
         stale = (new_of_old < 0) | changed[np.maximum(new_of_old, 0)]
         search = {i for i in search if changed[i]}
-        unit = _rows_unit(vectors.page)
+        unit = unit_rows(vectors.page)
         for o in np.flatnonzero(~stale).tolist():
             i = int(new_of_old[o])
             if not eligible[i] or i in search:
@@ -478,10 +478,3 @@ def _entering(unit: Vectors, near: list[Idx], radius: npt.NDArray[np.float32],
         if page != other and other not in near[page]:
             out.add(page)
     return out
-
-
-def _rows_unit(matrix: Vectors) -> Vectors:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: Vectors = (matrix / norms).astype(np.float32)
-    return unit
