@@ -231,3 +231,41 @@ def test_distinct_and_union_are_numpys_unique_and_union1d() -> None:
         assert union(a, b).tolist() == np.union1d(a, b).tolist()
         assert within(a, distinct(b[: size // 2])).tolist() == np.isin(a, b[: size // 2]).tolist()
         assert within(b, distinct(b[: size // 2])).tolist() == np.isin(b, b[: size // 2]).tolist()
+
+
+def _pair(a: str, b: str, score: float, words: int) -> dict[str, Any]:
+    return {"a": a, "b": b, "score": score, "band": "related", "evidence": [[0, 0, score]],
+            "shared": ["x" * words], "cluster": None}
+
+
+def test_pair_records_stay_in_linked_segments_until_most_are_dead(tmp_path: Path) -> None:
+    import numpy as np
+
+    from principles.overlap.pair_table import PairTable, build_table
+
+    ids = ["p0", "p1", "p2", "p3"]
+    same = np.arange(4)
+    first = build_table(ids, [_pair("p0", "p1", 0.9, 10), _pair("p1", "p2", 0.8, 10),
+                              _pair("p2", "p3", 0.7, 10)], None, None, None)
+    first.save(tmp_path / "one")
+    one = PairTable.load(tmp_path / "one")
+    assert one is not None and [r["b"] for r in one.all_records()] == ["p1", "p2", "p3"]
+    # two of three kept: their segment is linked, the new record written to a new one
+    two = build_table(ids, [_pair("p0", "p3", 0.85, 10)], one,
+                      np.array([True, False, True]), same)
+    two.save(tmp_path / "two")
+    again = PairTable.load(tmp_path / "two")
+    assert again is not None
+    assert [(r["a"], r["b"]) for r in again.all_records()] == [
+        ("p0", "p1"), ("p0", "p3"), ("p2", "p3")]
+    names = sorted(p.name for p in (tmp_path / "two").glob("records-*.bin"))
+    assert names == ["records-000000.bin", "records-000001.bin"]
+    assert ((tmp_path / "two" / names[0]).stat().st_ino
+            == (tmp_path / "one" / names[0]).stat().st_ino)
+    # one record of three in a segment kept: it is written again, into one new segment
+    three = build_table(ids, [], again, np.array([True, False, False]), same)
+    three.save(tmp_path / "three")
+    last = PairTable.load(tmp_path / "three")
+    assert last is not None and [(r["a"], r["b"]) for r in last.all_records()] == [("p0", "p1")]
+    assert sorted(p.name for p in (tmp_path / "three").glob("records-*.bin")) == [
+        "records-000002.bin"]

@@ -1,7 +1,7 @@
 """The overlap files inside a build, and reading the corpus-wide pairs back as results.
 
     <build>/overlap/summary.json thresholds, neighbours, counts, clusters
-    <build>/overlap/pairs.npz    kept pairs as columns, and records.bin their evidence
+    <build>/overlap/pairs.npz    kept pairs as columns, and records-*.bin their evidence
                                  (see pair_table.py)
     <build>/overlap/minhash.npz  one MinHash signature per page (see shingles.py)
 
