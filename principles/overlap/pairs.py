@@ -18,6 +18,7 @@ from the signatures' bands directly, so every build has them all at once.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,8 @@ from principles.vectors import VectorStore, point_number
 NOT_COMPARED = HUB_TYPES
 NEIGHBOURS = 20
 STATE = "state.npz"
-STATE_VERSION = 1  # bump when scoring changes: carried-over verdicts are then recomputed
+STATE_VERSION = 2  # bump when scoring or the state changes: a state from older code is recomputed
+# 2: list scores, cliques stored in rank order
 TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
 MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits
 
@@ -220,34 +222,46 @@ def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def rank_clusters(scores: Scores[N], means: dict[Clique[N], float],
-                  ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                  ids: Sequence[str] | None = None,
+                  order: list[Clique[N]] | None = None) -> list[dict[str, Any]]:
     """Clusters from the maximal cliques and their mean scores (see `find_clusters`); with
-    `ids`, pages are rows of it and clusters name them by id."""
-    # cliques as their pages' places in id order (rows have ints for them: cheap to sort)
-    ranked: list[tuple[list[Any], float]]
+    `ids`, pages are rows of it and clusters name them by id. `order`: the cliques `ranked`
+    already."""
+    place: Callable[[Any], Any] = _itself
     name: Callable[[Any], str] = str
-    if ids is None:
-        ranked = [(sorted(c, key=_itself), mean) for c, mean in means.items()]
-    else:
-        rank = _id_order(ids)
-        place: Callable[[Any], int] = rank.__getitem__
-        ranked = [(sorted(map(place, c)), mean) for c, mean in means.items()]
-        row_at = np.argsort(np.array(rank, dtype=np.int64)).tolist()
-        name = ids.__getitem__
-    ranked.sort(key=lambda c: (-len(c[0]), -c[1], c[0]))
+    if ids is not None:
+        place, name = _id_order(ids).__getitem__, ids.__getitem__
     taken: set[Any] = set()
     clusters: list[dict[str, Any]] = []
-    for places, _ in ranked:
-        free = [p for p in places if p not in taken]
+    for clique in order if order is not None else ranked(means, place):
+        free = [p for p in clique if p not in taken]
         if len(free) < 3:
             continue
-        taken.update(free)
-        members = free if ids is None else [row_at[p] for p in free]
+        members = sorted(free, key=place)
+        taken.update(members)
         clusters.append({"id": len(clusters) + 1, "pages": [name(p) for p in members],
                          "score": round(_mean_score(scores, members), 4),
                          "page_scores": {name(p): round(_mean_score(scores, members, p), 4)
                                          for p in members}})
     return clusters
+
+
+def ranked(means: dict[Clique[N], float], place: Callable[[N], Any],
+           before: dict[Clique[N], float] | None = None) -> list[Clique[N]]:
+    """The cliques largest first, then strongest, then by their pages' places in id order.
+    `before`: the previous build's cliques in this order, with their means. Those unchanged
+    keep their order (so do their keys: pages keep their id order when others come and go)
+    and the others are inserted, instead of sorting ~30k cliques again."""
+    def key(clique: Clique[N]) -> tuple[int, float, list[Any]]:
+        return -len(clique), -means[clique], sorted(map(place, clique))
+
+    if not before:
+        return sorted(means, key=key)
+    order = [c for c, mean in before.items() if means.get(c) == mean]
+    kept = set(order)
+    for clique in sorted((c for c in means if c not in kept), key=key):
+        bisect.insort(order, clique, key=key)
+    return order
 
 
 def _id_order(ids: Sequence[str]) -> list[int]:
@@ -274,7 +288,7 @@ class PairsState:
     radius: npt.NDArray[np.float32]
     candidates: npt.NDArray[np.int64]  # (c, 2)
     params: list[float]
-    cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows
+    cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows, ranked
     clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
     near_scores: list[Floats] | None = None  # the score of each page in `near`
 
@@ -411,7 +425,8 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         rescored = set(np.concatenate([fresh // n, fresh % n]).tolist())
         means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
                                                if c in cliques and not c & rescored}, order)
-    clusters = rank_clusters(scores, means, vectors.ids)
+    in_order = ranked(means, order, old_means)
+    clusters = rank_clusters(scores, means, vectors.ids, in_order)
     row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     table = table.with_clusters({row_of[p]: c["id"] for c in clusters for p in c["pages"]})
     compared = int(eligible.sum())
@@ -423,8 +438,8 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                "clusters": clusters}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
-                       [np.array(sorted(c), dtype=np.int64) for c in means],
-                       np.array(list(means.values()), dtype=np.float64), near_scores)
+                       [np.fromiter(c, dtype=np.int64, count=len(c)) for c in in_order],
+                       np.array([means[c] for c in in_order], dtype=np.float64), near_scores)
     return PairsArtefact(summary, table), state
 
 
