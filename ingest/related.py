@@ -55,7 +55,7 @@ from ingest.pages import Page
 from principles.arrays import distinct, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
-from principles.npz import ragged, unragged
+from principles.npz import Ragged, ragged, ragged_rows
 from principles.related_store import FLOATS, PageRows, RelatedColumns
 from principles.vectors import VectorStore, point_number
 
@@ -204,6 +204,24 @@ class Lists:
     hits: list[Hits]
 
 
+@dataclass(frozen=True)
+class StoredLists:
+    """`Lists` as the previous build stored them: rows read when used (`Ragged`)."""
+
+    near: Ragged
+    near_scores: Ragged
+    near_radius: Floats
+    via: Ragged
+    passage_radius: Ragged
+    hits_at: Ragged
+    hits_to: Ragged
+    hits_no: Ragged
+    hits_score: Ragged
+
+    def hits(self, o: int) -> Hits:
+        return Hits(self.hits_at[o], self.hits_to[o], self.hits_no[o], self.hits_score[o])
+
+
 class VectorIndex:
     """The build's vector store, searched for neighbour lists by page index. Hits are ordered
     by score, then by page order: ties (duplicate pages have equal vectors) are cut the same
@@ -271,6 +289,8 @@ def _radius(hits: Sequence[tuple[float, ...]], k: int) -> float:
 
 @dataclass
 class RelatedState:
+    """What a build's related rows were made from (STATE_FILE); `stored` when read back."""
+
     page_ids: list[str]
     lists: Lists
     candidates: list[Idx]
@@ -286,14 +306,26 @@ class RelatedState:
                  **ragged("near", self.lists.near), **ragged("via", self.lists.via),
                  **ragged("near_scores", self.lists.near_scores, np.float32),
                  **ragged("radius", self.lists.passage_radius, np.float32),
-                 **ragged("hits_at", [h.at for h in self.lists.hits], np.int32),
+                 **ragged("hits_at", [h.at for h in self.lists.hits], np.int16),
                  **ragged("hits_to", [h.to for h in self.lists.hits], np.int32),
-                 **ragged("hits_no", [h.no for h in self.lists.hits], np.int32),
+                 **ragged("hits_no", [h.no for h in self.lists.hits], np.int16),
                  **ragged("hits_score", [h.score for h in self.lists.hits], np.float32),
                  **ragged("candidates", self.candidates))
 
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """A previous build's `RelatedState`, its rows read when used."""
+
+    page_ids: list[str]
+    lists: StoredLists
+    candidates: Ragged
+    df: dict[str, int]
+    params: list[int]
+
     @classmethod
-    def load(cls, folder: Path) -> RelatedState | None:
+    def load(cls, folder: Path) -> StoredState | None:
         path = folder / STATE_FILE
         if not path.is_file():
             return None
@@ -301,13 +333,12 @@ class RelatedState:
             with np.load(path) as data:
                 return cls(
                     page_ids=data["page_ids"].tolist(),
-                    lists=Lists(unragged(data, "near"), unragged(data, "near_scores"),
-                                data["near_radius"], unragged(data, "via"),
-                                unragged(data, "radius"),
-                                [Hits(*parts) for parts in zip(
-                                    *(unragged(data, f"hits_{f}")
-                                      for f in ("at", "to", "no", "score")), strict=True)]),
-                    candidates=unragged(data, "candidates"),
+                    lists=StoredLists(
+                        ragged_rows(data, "near"), ragged_rows(data, "near_scores"),
+                        data["near_radius"], ragged_rows(data, "via"),
+                        ragged_rows(data, "radius"),
+                        *(ragged_rows(data, f"hits_{f}") for f in ("at", "to", "no", "score"))),
+                    candidates=ragged_rows(data, "candidates"),
                     df=dict(zip(data["df_keys"].tolist(), data["df"].tolist(), strict=True)),
                     params=data["params"].tolist())
         except (OSError, ValueError, KeyError):
@@ -319,12 +350,12 @@ class Previous:
     """The previous build's related rows, state and page hashes (same model and chunking)."""
 
     columns: RelatedColumns
-    state: RelatedState
+    state: StoredState
     hashes: dict[str, str]
 
     @classmethod
     def load(cls, build: Path, related_file: str, hashes: dict[str, str]) -> Previous | None:
-        state = RelatedState.load(build)
+        state = StoredState.load(build)
         if state is None or not (build / related_file).is_file():
             return None
         columns = RelatedColumns.load(build / related_file)
@@ -350,10 +381,9 @@ class _Scorer:
                  keys: Sequence[list[str]]) -> None:
         self.ids = [p.id for p in pages]
         self.idf = idf_of(df, len(pages))
-        terms = _term_matrix(keys, self.idf)
-        self.term_starts, self.term_columns = terms.indptr.astype(np.int64), terms.indices
-        self.term_weights, self.term_count = terms.data.astype(np.float64), terms.shape[1]
-        self.keys = [set(k) for k in keys]
+        self.weight = {key: max(value, 0.0) for key, value in self.idf.items()}
+        self.term_keys = keys
+        self._keys: dict[int, tuple[frozenset[str], float]] = {}  # made as rows need them
         self.vectors = vectors
         self._profiles = np.zeros(vectors.page.shape, np.float32)  # filled as rows need them
         self._profiled = np.zeros(len(pages), dtype=bool)
@@ -374,17 +404,27 @@ class _Scorer:
         found: Vectors = self._profiles[rows]
         return found
 
+    def keys(self, i: int) -> tuple[frozenset[str], float]:
+        """Page i's term keys and the length of its idf-weighted term vector (1 when 0)."""
+        found = self._keys.get(i)
+        if found is None:
+            mine = frozenset(self.term_keys[i])
+            norm = math.sqrt(sum(self.weight[k] ** 2 for k in mine))
+            found = self._keys[i] = (mine, norm or 1.0)
+        return found
+
     def graph(self, i: int, j: Idx) -> npt.NDArray[np.float64]:
-        """Cosine of page i's term row with each of j's (the rows are unit length), from the
-        CSR arrays directly: scipy's row slicing cost more than the product."""
-        mine = np.zeros(self.term_count, dtype=np.float64)
-        start, stop = int(self.term_starts[i]), int(self.term_starts[i + 1])
-        mine[self.term_columns[start:stop]] = self.term_weights[start:stop]
-        counts = self.term_starts[j + 1] - self.term_starts[j]
-        at = ranges(self.term_starts[j], counts)
-        products = self.term_weights[at] * mine[self.term_columns[at]]
-        owner = np.repeat(np.arange(len(j)), counts)
-        return np.bincount(owner, weights=products, minlength=len(j)).astype(np.float64)
+        """Cosine of page i's idf-weighted term vector with each of j's: over the keys they
+        share, from each page's keys (a term matrix over every page cost more than all the
+        rows a re-ingest scores)."""
+        mine, norm = self.keys(i)
+        out = np.zeros(len(j), dtype=np.float64)
+        for n, other in enumerate(j.tolist()):
+            theirs, other_norm = self.keys(other)
+            shared = mine & theirs
+            if shared:
+                out[n] = sum(self.weight[k] ** 2 for k in shared) / (norm * other_norm)
+        return out
 
     def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
         j = candidates
@@ -412,7 +452,7 @@ class _Scorer:
         best_col = order[block[top]]
         pair = np.stack([col_arg[best_col], best_col - block[top]], axis=1).astype(np.int32)
         targets = j[top]
-        shared = [sorted(self.keys[i] & self.keys[int(t)], key=lambda k: (-self.idf[k], k))
+        shared = [sorted(self.keys(i)[0] & self.keys(int(t))[0], key=lambda k: (-self.idf[k], k))
                   for t in targets]
         floats = {"score": rounded[top], "graph": np.round(graph[top], 4),
                   "dense": np.round(dense[top], 4), "coverage": np.round(covered[top], 4),
@@ -455,22 +495,14 @@ def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[in
     return {i: np.array(sorted(s), dtype=np.int64) for i, s in found.items()}
 
 
-def _remap(rows: list[Idx], new_of_old: Idx,
-           stale: npt.NDArray[np.bool_]) -> tuple[list[Idx], npt.NDArray[np.bool_]]:
+def _remap(rows: Ragged, new_of_old: Idx,
+           stale: npt.NDArray[np.bool_]) -> tuple[Ragged, npt.NDArray[np.bool_]]:
     """Rows of page indices of the previous build mapped to this build's (-1: removed), and
     which rows name a stale page; in one pass over all rows, not one per row."""
-    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    flat = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(rows)), np.diff(rows.offsets))
     named = np.zeros(len(rows), dtype=bool)
-    named[np.repeat(np.arange(len(rows)), sizes)[stale[flat]]] = True
-    return np.split(new_of_old[flat], np.cumsum(sizes)[:-1]), named
-
-
-def _copies(rows: list[Floats]) -> list[Floats]:
-    """Rows copied (they are updated in place), in one allocation."""
-    sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    flat = np.concatenate(rows) if rows else np.zeros(0, np.float32)
-    return np.split(flat.astype(np.float32), np.cumsum(sizes)[:-1])
+    named[owner[stale[rows.values]]] = True
+    return Ragged(new_of_old[rows.values], rows.offsets), named
 
 
 class _Moved:
@@ -672,17 +704,17 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     before: dict[int, set[int]] = {}
     kept = [i for i in range(n) if i not in page_query]  # unchanged pages, in both builds
     olds = [old_row[i] for i in kept]
-    near, near_named = _remap(state.lists.near, new_of_old, stale)
-    via, via_named = _remap(state.lists.via, new_of_old, stale)
-    hits_to, _ = _remap([h.to for h in state.lists.hits], new_of_old, stale)
+    stored = state.lists
+    near, near_named = _remap(stored.near, new_of_old, stale)
+    via, via_named = _remap(stored.via, new_of_old, stale)
+    hits_to, _ = _remap(stored.hits_to, new_of_old, stale)
     candidates, candidates_named = _remap(state.candidates, new_of_old, stale)
-    scores = _copies(state.lists.near_scores)
-    hit_scores = _copies([h.score for h in state.lists.hits])
+    scores = Ragged(stored.near_scores.values.copy(), stored.near_scores.offsets)
+    hit_scores = Ragged(stored.hits_score.values.copy(), stored.hits_score.offsets)
     for i, o in zip(kept, olds, strict=True):
         lists.near[i], lists.via[i], lists.near_scores[i] = near[o], via[o], scores[o]
-        old = state.lists.hits[o]
-        lists.hits[i] = Hits(old.at, hits_to[o], old.no, hit_scores[o])
-        lists.passage_radius[i] = state.lists.passage_radius[o]
+        lists.hits[i] = Hits(stored.hits_at[o], hits_to[o], stored.hits_no[o], hit_scores[o])
+        lists.passage_radius[i] = stored.passage_radius[o]
         old_candidates[i] = candidates[o]
     lists.near_radius[kept] = state.lists.near_radius[olds]
     page_suspects = [i for i, o in zip(kept, olds, strict=True) if near_named[o]]

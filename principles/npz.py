@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import struct
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -71,3 +72,36 @@ def unragged(data: Any, name: str) -> list[np.ndarray[Any, Any]]:
     if values.dtype.kind == "i":
         values = values.astype(np.int64)
     return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+class Ragged(Sequence[np.ndarray[Any, Any]]):
+    """Rows stored flat, as `ragged` writes them: row i is a view of `values` made when it is
+    read. Loading a 10k-page state splits nothing up front, and a pass over every row (a
+    re-ingest remapping page indices) works on `values` at once."""
+
+    def __init__(self, values: np.ndarray[Any, Any], offsets: np.ndarray[Any, Any]) -> None:
+        self.values, self.offsets = values, offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray[Any, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[np.ndarray[Any, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> np.ndarray[Any, Any] | Sequence[np.ndarray[Any, Any]]:
+        if isinstance(i, slice):
+            return [self[n] for n in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.values[self.offsets[i]:self.offsets[i + 1]]
+
+
+def ragged_rows(data: Any, name: str) -> Ragged:
+    """The rows `ragged` stored, as `Ragged` (integer rows as int64, like `unragged`)."""
+    values = data[f"{name}_values"]
+    return Ragged(values.astype(np.int64) if values.dtype.kind == "i" else values,
+                  data[f"{name}_offsets"])

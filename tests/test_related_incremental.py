@@ -18,7 +18,7 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import steps
 from ingest.overlap_build import corpus_vectors
 from ingest.pipeline import IngestResult, ingest
-from ingest.related import STATE_FILE, Params, RelatedState, VectorIndex, compute_related
+from ingest.related import STATE_FILE, Params, RelatedState, StoredState, VectorIndex, compute_related
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.overlap import artefacts
@@ -59,7 +59,7 @@ def _full(settings: Settings, build: Path) -> tuple[RelatedColumns, RelatedState
 def _assert_equal_to_full(settings: Settings, result: IngestResult) -> dict[str, Any]:
     assert result.build is not None and result.manifest is not None
     stored = RelatedColumns.load(result.build / FILE)
-    state = RelatedState.load(result.build)
+    state = StoredState.load(result.build)
     assert state is not None
     full, full_state, overlap = _full(settings, result.build)
     assert stored.page_ids == full.page_ids
@@ -163,7 +163,7 @@ def test_other_candidate_settings_recompute_everything(tmp_path: Path,
     synthetic: Any = SyntheticEncoder()
     first = ingest(settings, encoder=synthetic)
     assert first.build is not None
-    state = RelatedState.load(first.build)
+    state = StoredState.load(first.build)
     assert state is not None and state.params == SMALL.record()
     monkeypatch.setattr(steps, "RELATED_PARAMS", Params(page_neighbours=5, passage_neighbours=4,
                                                         rare_term_pages=3))
