@@ -200,13 +200,18 @@ def _edit(rng: random.Random, graph: dict[str, set[str]], nodes: int) -> dict[st
 
 
 def test_clique_update_equals_a_full_search_after_random_edits() -> None:
-    rng = random.Random(1)
+    rng, pick = random.Random(1), random.Random(2)
     for trial in range(200):
         nodes = rng.randint(5, 35)
         before = _random_graph(rng, nodes, rng.choice([0.1, 0.3, 0.5, 0.7]))
         after = _edit(rng, before, nodes)
         expected = cliques.find(after)
         assert cliques.update(before, after, cliques.find(before)) == expected, trial
+        # told which nodes may have moved (the moved ones and some others), it need not look
+        moved = {n for n in before.keys() | after.keys()
+                 if before.get(n, set()) != after.get(n, set())}
+        extra = {n for n in after if pick.random() < 0.2}
+        assert cliques.update(None, after, cliques.find(before), moved | extra) == expected, trial
     assert any(len(c) >= 4 for c in expected)  # the graphs do have large cliques
 
 

@@ -31,11 +31,15 @@ def find(graph: Adjacency[N]) -> set[Clique[N]]:
     return {frozenset(c) for c in nx.find_cliques(_nx(graph)) if len(c) >= SMALLEST}
 
 
-def update(before: Adjacency[N], after: Adjacency[N],
-           cliques: Iterable[Clique[N]]) -> set[Clique[N]]:
-    """The maximal cliques (3+) of `after`, from those of `before`."""
-    moved = {n for n in before.keys() | after.keys()
-             if before.get(n, frozenset()) != after.get(n, frozenset())}
+def update(before: Adjacency[N] | None, after: Adjacency[N], cliques: Iterable[Clique[N]],
+           moved: Set[N] | None = None) -> set[Clique[N]]:
+    """The maximal cliques (3+) of `after`, from those of `before`. `moved`, when the caller
+    knows them: the nodes whose neighbours may differ (a superset of those that do; `before`
+    is then not read)."""
+    if moved is None:
+        assert before is not None
+        moved = {n for n in before.keys() | after.keys()
+                 if before.get(n, frozenset()) != after.get(n, frozenset())}
     if not moved:
         return set(cliques)
     found: set[Clique[N]] = set()

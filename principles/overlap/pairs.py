@@ -293,11 +293,16 @@ class PairsState:
     near_scores: list[Floats] | None = None  # the score of each page in `near`
 
     def mean_of_cliques(self, node: list[int]) -> dict[Clique[int], float] | None:
-        """The cliques with their means, each row of this state named by `node[row]`."""
+        """The cliques with their means, in rank order, each row of this state named by
+        `node[row]`."""
         if self.cliques is None or self.clique_means is None:
             return None
-        return {frozenset(node[r] for r in rows.tolist()): float(mean)
-                for rows, mean in zip(self.cliques, self.clique_means.tolist(), strict=True)}
+        sizes = [len(rows) for rows in self.cliques]
+        named = (np.array(node, dtype=np.int64)[np.concatenate(self.cliques)].tolist()
+                 if self.cliques else [])
+        ends = np.cumsum(sizes).tolist()
+        return {frozenset(named[end - size:end]): mean for size, end, mean in zip(
+            sizes, ends, self.clique_means.tolist(), strict=True)}
 
     def save(self, folder: Path) -> None:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
@@ -420,9 +425,15 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     if old_means is None or previous is None:
         means = clique_means(scores, cliques_of.find(adjacency(scores)), order=order)
     else:  # a clique none of whose pages was in a pair scored now keeps its mean
-        strong_before = previous.table.strong(_nodes(_rows_of(previous.table.ids, vectors.ids)))
-        cliques = cliques_of.update(adjacency(strong_before), adjacency(scores), old_means)
+        # the strong graph moved only at pairs scored now and pairs no longer carried over
         rescored = set(np.concatenate([fresh // n, fresh % n]).tolist())
+        old = previous.table
+        dropped = (old.band < 2) & ~(carried_rows if carried_rows is not None
+                                     else np.zeros(len(old), dtype=bool))
+        old_nodes = np.array(_nodes(_rows_of(old.ids, vectors.ids)), dtype=np.int64)
+        touched = rescored | set(old_nodes[old.a[dropped]].tolist()) | set(
+            old_nodes[old.b[dropped]].tolist())
+        cliques = cliques_of.update(None, adjacency(scores), old_means, touched)
         means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
                                                if c in cliques and not c & rescored}, order)
     in_order = ranked(means, order, old_means)
