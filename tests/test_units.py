@@ -274,3 +274,19 @@ def test_pair_records_stay_in_linked_segments_until_most_are_dead(tmp_path: Path
     assert last is not None and [(r["a"], r["b"]) for r in last.all_records()] == [("p0", "p1")]
     assert sorted(p.name for p in (tmp_path / "three").glob("records-*.bin")) == [
         "records-000002.bin"]
+
+
+def test_bucket_partners_are_the_bucket_pairs_of_those_rows() -> None:
+    from principles.overlap.shingles import Signatures
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(40)]
+    base = [" ".join(rng.choice(words) for _ in range(60)) for _ in range(6)]
+    texts = [base[i % 6] + " " + " ".join(rng.choice(words) for _ in range(i % 7))
+             for i in range(30)] + [""]
+    signatures = Signatures.compute((f"p{i}", str(i), t) for i, t in enumerate(texts))
+    every = signatures.bucket_pairs()
+    assert every
+    for rows in [[0], [3, 17], [30], list(range(31))]:
+        assert signatures.bucket_partners(rows) == {p for p in every
+                                                    if p[0] in rows or p[1] in rows}, rows

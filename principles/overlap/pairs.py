@@ -105,13 +105,17 @@ def _knn_pairs(near: dict[int, Idx]) -> set[tuple[int, int]]:
 
 
 def _bucket_pairs(vectors: CorpusVectors, signatures: Signatures | None,
-                  eligible: npt.NDArray[np.bool_]) -> set[tuple[int, int]]:
+                  eligible: npt.NDArray[np.bool_],
+                  only: Sequence[int] | None = None) -> set[tuple[int, int]]:
+    """LSH bucket pairs of compared pages, as rows; `only`: those with one of these rows."""
     if signatures is None:
         return set()
     row = {page_id: i for i, page_id in enumerate(vectors.ids)}
     at = [row.get(page_id, -1) for page_id in signatures.ids]
+    found = (signatures.bucket_pairs() if only is None else signatures.bucket_partners(
+        signatures.row[vectors.ids[i]] for i in only if vectors.ids[i] in signatures.row))
     pairs = set()
-    for a, b in signatures.bucket_pairs():
+    for a, b in found:
         i, j = at[a], at[b]
         if i >= 0 and j >= 0 and eligible[i] and eligible[j]:
             pairs.add((min(i, j), max(i, j)))
@@ -291,6 +295,7 @@ class PairsState:
     cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows, ranked
     clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
     near_scores: list[Floats] | None = None  # the score of each page in `near`
+    buckets: Idx | None = None  # (b, 2): the LSH bucket pairs among the candidates
 
     def mean_of_cliques(self, node: list[int]) -> dict[Clique[int], float] | None:
         """The cliques with their means, in rank order, each row of this state named by
@@ -312,6 +317,8 @@ class PairsState:
                  **(ragged("cliques", self.cliques) if self.cliques is not None else {}),
                  **(ragged("near_scores", self.near_scores, np.float32)
                     if self.near_scores is not None else {}),
+                 **({"buckets": self.buckets.reshape(-1, 2).astype(np.int32)}
+                    if self.buckets is not None else {}),
                  **({"clique_means": self.clique_means} if self.clique_means is not None
                     else {}))
 
@@ -327,10 +334,12 @@ class PairsState:
                 means = data["clique_means"] if kept else None
                 scores = (unragged(data, "near_scores") if "near_scores_offsets" in data.files
                           else None)
+                buckets = (data["buckets"].reshape(-1, 2).astype(np.int64)
+                           if "buckets" in data.files else None)
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
                            unragged(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
-                           data["params"].tolist(), cliques, means, scores)
+                           data["params"].tolist(), cliques, means, scores, buckets)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
 
@@ -360,6 +369,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     radius = np.full(n, -np.inf, dtype=np.float32)
     search = set(np.flatnonzero(eligible).tolist())
     changed = np.ones(n, dtype=bool)
+    new_of_old: Idx | None = None  # the previous build's rows -> this build's (-1: gone)
     old_pairs = np.zeros(0, np.int64)  # candidates before, as pair keys of this build's rows
     usable = (previous is not None and previous.state.params == state_params(k)
               and all(hashes))
@@ -395,8 +405,8 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     found, found_scores, radii = neighbour_lists(vectors, store, collection, sorted(search), k)
     for i, mine in found.items():
         near[i], near_scores[i], radius[i] = mine, found_scores[i], radii[i]
-    buckets = np.array(sorted(_bucket_pairs(vectors, signatures, eligible)),
-                       dtype=np.int64).reshape(-1, 2)
+    buckets = _buckets(vectors, signatures, eligible, changed,
+                       previous.state if usable and previous is not None else None, new_of_old)
     candidates = union(
         _pair_keys(np.repeat(np.arange(n), [len(x) for x in near]),
                    np.concatenate(near).astype(np.int64), n),
@@ -406,7 +416,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     fresh_records = score_pairs(vectors, set(zip((fresh // n).tolist(), (fresh % n).tolist(),
                                                  strict=True)), signatures)
     carried_rows = row_of_old = None
-    if usable and previous is not None and len(carried):
+    if usable and previous is not None and new_of_old is not None and len(carried):
         old = previous.table
         row_of_old = new_of_old if old.ids == previous.state.ids else _rows_of(old.ids, vectors.ids)
         ends = row_of_old[np.stack([old.a, old.b], axis=1)]
@@ -420,7 +430,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     scores = table.strong()
     order = _id_order(vectors.ids).__getitem__
     old_means = None
-    if usable and previous is not None:
+    if usable and previous is not None and new_of_old is not None:
         old_means = previous.state.mean_of_cliques(_nodes(new_of_old))
     if old_means is None or previous is None:
         means = clique_means(scores, cliques_of.find(adjacency(scores)), order=order)
@@ -450,8 +460,27 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
                        [np.fromiter(c, dtype=np.int64, count=len(c)) for c in in_order],
-                       np.array([means[c] for c in in_order], dtype=np.float64), near_scores)
+                       np.array([means[c] for c in in_order], dtype=np.float64), near_scores,
+                       buckets)
     return PairsArtefact(summary, table), state
+
+
+def _buckets(vectors: CorpusVectors, signatures: Signatures | None,
+             eligible: npt.NDArray[np.bool_], changed: npt.NDArray[np.bool_],
+             state: PairsState | None, new_of_old: Idx | None) -> Idx:
+    """The LSH bucket pairs (b, 2) of this build: the previous build's between unchanged pages
+    (their signatures are the same) plus those of the changed pages, found from their
+    signatures alone; all of them found afresh without a previous state."""
+    if state is None or state.buckets is None or new_of_old is None:
+        found = _bucket_pairs(vectors, signatures, eligible)
+    else:
+        ends = new_of_old[state.buckets]
+        alive = (ends >= 0).all(axis=1)
+        ends = ends[alive]
+        ends = ends[~changed[ends].any(axis=1)]
+        found = {(int(a), int(b)) for a, b in np.sort(ends, axis=1).tolist()}
+        found |= _bucket_pairs(vectors, signatures, eligible, np.flatnonzero(changed).tolist())
+    return np.array(sorted(found), dtype=np.int64).reshape(-1, 2)
 
 
 def _nodes(rows: Idx) -> list[int]:

@@ -129,6 +129,22 @@ class Signatures:
                 pairs.update((a, b) for n, a in enumerate(rows_in) for b in rows_in[n + 1:])
         return pairs
 
+    def bucket_partners(self, rows: Iterable[int]) -> set[tuple[int, int]]:
+        """The `bucket_pairs` that include one of `rows` (a re-ingest's changed pages): each
+        row's bands compared with every row's, without bucketing the others."""
+        bands, width = _lsh_shape()
+        keep = np.asarray(self.sizes, dtype=np.int64) > 0
+        used = self.matrix[:, :bands * width]
+        pairs: set[tuple[int, int]] = set()
+        for row in rows:
+            if not keep[row]:
+                continue
+            same = (used == used[row]).reshape(len(used), bands, width).all(axis=2).any(axis=1)
+            same &= keep
+            same[row] = False
+            pairs.update((min(row, o), max(row, o)) for o in np.flatnonzero(same).tolist())
+        return pairs
+
     def similar(self, sig: Signature) -> list[str]:
         """Pages whose signature LSH puts in a bucket with `sig` (candidate near-duplicates)."""
         return sorted(str(key) for key in self.lsh.query(_minhash(sig)))
