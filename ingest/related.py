@@ -499,9 +499,8 @@ def _remap(rows: Ragged, new_of_old: Idx,
            stale: npt.NDArray[np.bool_]) -> tuple[Ragged, npt.NDArray[np.bool_]]:
     """Rows of page indices of the previous build mapped to this build's (-1: removed), and
     which rows name a stale page; in one pass over all rows, not one per row."""
-    owner = np.repeat(np.arange(len(rows)), np.diff(rows.offsets))
-    named = np.zeros(len(rows), dtype=bool)
-    named[owner[stale[rows.values]]] = True
+    seen = np.concatenate([[0], np.cumsum(stale[rows.values])])
+    named: npt.NDArray[np.bool_] = seen[rows.offsets[1:]] > seen[rows.offsets[:-1]]
     return Ragged(new_of_old[rows.values], rows.offsets), named
 
 
@@ -677,10 +676,10 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
           postings: dict[str, list[int]], hashes: dict[str, str], previous: Previous | None,
           params: Params) -> _Plan:
     n = len(pages)
+    # placeholders: every page's lists are searched or carried over below
     empty = Lists([np.zeros(0, np.int64)] * n, [np.zeros(0, np.float32)] * n,
                   np.full(n, NO_RADIUS, np.float32), [np.zeros(0, np.int64)] * n,
-                  [np.full(len(v), NO_RADIUS, np.float32) for v in vectors.passages],
-                  [Hits.none()] * n)
+                  [np.zeros(0, np.float32)] * n, [Hits.none()] * n)
     everything = set(range(n))
     if previous is None or previous.state.params != params.record():
         return _Plan(empty, [np.zeros(0, np.int64)] * n, [-1] * n, np.zeros(0, np.int64),
@@ -711,11 +710,16 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     candidates, candidates_named = _remap(state.candidates, new_of_old, stale)
     scores = Ragged(stored.near_scores.values.copy(), stored.near_scores.offsets)
     hit_scores = Ragged(stored.hits_score.values.copy(), stored.hits_score.offsets)
-    for i, o in zip(kept, olds, strict=True):
-        lists.near[i], lists.via[i], lists.near_scores[i] = near[o], via[o], scores[o]
-        lists.hits[i] = Hits(stored.hits_at[o], hits_to[o], stored.hits_no[o], hit_scores[o])
-        lists.passage_radius[i] = stored.passage_radius[o]
-        old_candidates[i] = candidates[o]
+    for target, rows in ((lists.near, near), (lists.via, via), (lists.near_scores, scores),
+                         (lists.passage_radius, stored.passage_radius),
+                         (old_candidates, candidates)):
+        for i, row in zip(kept, rows.rows(olds), strict=True):
+            target[i] = row
+    for i, *parts in zip(kept, stored.hits_at.rows(olds), hits_to.rows(olds),
+                         stored.hits_no.rows(olds), hit_scores.rows(olds), strict=True):
+        lists.hits[i] = Hits(*parts)
+    for i in changed:  # searched below; until then no radius (the entering tests skip them)
+        lists.passage_radius[i] = np.full(len(vectors.passages[i]), NO_RADIUS, np.float32)
     lists.near_radius[kept] = state.lists.near_radius[olds]
     page_suspects = [i for i, o in zip(kept, olds, strict=True) if near_named[o]]
     passage_suspects = [i for i, o in zip(kept, olds, strict=True) if via_named[o]]
