@@ -6,14 +6,15 @@ product over their passages. Taxonomy and section pages are left out: a tag page
 to sum up the pages it tags, which is not duplication.
 
 Incremental: a build keeps each page's neighbour list with its scores, its radius (the k-th
-neighbour's score) and the candidate pairs it scored (`PairsState`, overlap/state.npz). With
-the previous build's state, only pages whose list may have moved are searched again (changed
-pages, pages whose list named a removed page or a changed page that may drop out of it - its
-score before or now within MARGIN of the radius -, pages a changed page's vector now enters),
-and only candidate
-pairs that touch a changed page or were not candidates before are scored; the verdicts of the
-other pairs (kept with their record, or not kept) are carried over. The LSH buckets are found
-from the signatures' bands directly, so every build has them all at once.
+neighbour's score), the candidate pairs it scored, the LSH bucket pairs and the ranked maximal
+cliques (`PairsState`, overlap/state.npz). With the previous build's state, only pages whose
+list may have moved are searched again (changed pages, pages whose list named a removed page or
+a changed page that may drop out of it - its score before or now within MARGIN of the radius -,
+pages a changed page's vector now enters), and only candidate pairs that touch a changed page
+or were not candidates before are scored; the verdicts of the other pairs (kept with their
+record, or not kept) are carried over. The LSH buckets are found from the signatures' bands
+directly: all of them without a previous state, else only the changed pages'. Cliques are
+updated around the pages whose strong pairs moved and keep their rank order.
 """
 
 from __future__ import annotations
