@@ -743,6 +743,8 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     # and so every score those pages take part in; a moved page count changes every weight
     if n != len(state.page_ids):
         rescore = everything
+    elif not moved:
+        rescore = set()
     else:
         carriers = np.zeros(n, dtype=bool)
         for key in moved:
