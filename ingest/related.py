@@ -52,7 +52,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
-from principles.arrays import distinct, ranges, unit_rows
+from principles.arrays import any_per_row, distinct, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.npz import Ragged, ragged, ragged_rows
@@ -499,9 +499,8 @@ def _remap(rows: Ragged, new_of_old: Idx,
            stale: npt.NDArray[np.bool_]) -> tuple[Ragged, npt.NDArray[np.bool_]]:
     """Rows of page indices of the previous build mapped to this build's (-1: removed), and
     which rows name a stale page; in one pass over all rows, not one per row."""
-    seen = np.concatenate([[0], np.cumsum(stale[rows.values])])
-    named: npt.NDArray[np.bool_] = seen[rows.offsets[1:]] > seen[rows.offsets[:-1]]
-    return Ragged(new_of_old[rows.values], rows.offsets), named
+    return (Ragged(new_of_old[rows.values], rows.offsets),
+            any_per_row(stale[rows.values], rows.offsets))
 
 
 class _Moved:

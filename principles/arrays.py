@@ -64,3 +64,14 @@ def unit_rows(matrix: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
     norms[norms == 0] = 1.0
     unit: npt.NDArray[np.float32] = (rows / norms[:, None]).astype(np.float32)
     return unit
+
+
+def any_per_row(flags: npt.NDArray[np.bool_], offsets: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """For rows stored flat (row i is flags[offsets[i]:offsets[i+1]]): is any flag set?"""
+    bounds = np.asarray(offsets, dtype=np.int64)
+    rows = len(bounds) - 1
+    if not len(flags):
+        return np.zeros(rows, dtype=bool)
+    starts = np.minimum(bounds[:-1], len(flags) - 1)
+    found: npt.NDArray[np.bool_] = np.logical_or.reduceat(flags, starts) & (bounds[1:] > bounds[:-1])
+    return found

@@ -227,7 +227,7 @@ def test_point_number_is_the_uuid5_point_id_as_a_number() -> None:
 def test_distinct_and_union_are_numpys_unique_and_union1d() -> None:
     import numpy as np
 
-    from principles.arrays import distinct, union, within
+    from principles.arrays import any_per_row, distinct, union, within
 
     rng = np.random.default_rng(7)
     for size in [0, 1, 2, 5, 1000]:
@@ -236,6 +236,12 @@ def test_distinct_and_union_are_numpys_unique_and_union1d() -> None:
         assert union(a, b).tolist() == np.union1d(a, b).tolist()
         assert within(a, distinct(b[: size // 2])).tolist() == np.isin(a, b[: size // 2]).tolist()
         assert within(b, distinct(b[: size // 2])).tolist() == np.isin(b, b[: size // 2]).tolist()
+    flags = rng.random(50) < 0.2
+    cuts = np.sort(rng.integers(0, 51, 12))
+    bounds = np.concatenate([[0], cuts, [50, 50]])
+    assert any_per_row(flags, bounds).tolist() == [
+        bool(flags[s:e].any()) for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
+    assert any_per_row(flags[:0], [0, 0, 0]).tolist() == [False, False]
 
 
 def _pair(a: str, b: str, score: float, words: int) -> dict[str, Any]:
