@@ -280,6 +280,41 @@ def test_a_live_app_has_one_query_model_and_cache_per_process(corpus_settings: S
         second.dependencies["engine"].dependency().close()
 
 
+def test_a_lone_search_runs_its_bm25_beside_the_encode(corpus_settings: Settings) -> None:
+    """A lone search encodes on the event loop and starts its BM25 on another thread as the
+    forward pass begins; the answer is the one the same query gets from the cache (BM25 then
+    runs on the loop, after the vector)."""
+    from service.live import live_app
+
+    app = live_app(corpus_settings)
+    engine = app.current.app.dependencies["engine"].dependency()
+    threads: list[int] = []
+    sparse_search = engine.sparse_search
+
+    def recording(query: str, filters: Any) -> Any:
+        threads.append(threading.get_ident())
+        return sparse_search(query, filters)
+
+    engine.sparse_search = recording
+    queries = ["why limit work in progress", "blameless retrospectives", "Technical  DEBT"]
+
+    async def searches() -> tuple[list[bytes], int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            answers = [(await client.get("/v1/search", params={"q": q})).content
+                       for q in queries * 2]
+        return answers, threading.get_ident()
+
+    try:
+        answers, loop_thread = asyncio.run(searches())
+        assert engine.vectors.stats.inline == len(queries) == engine.vectors.stats.hits
+        assert [t != loop_thread for t in threads] == [True] * len(queries) + [False] * len(queries)
+        assert answers[:len(queries)] == answers[len(queries):]
+        assert all(b'"results":[{' in a for a in answers)
+    finally:
+        engine.close()
+
+
 def test_npz_arrays_are_memory_mapped(tmp_path: Path) -> None:
     arrays = {"floats": np.arange(10, dtype=np.float32), "ids": np.array(["a", "bc"]),
               "empty": np.zeros((0, 2), np.int32), "fortran": np.arange(12).reshape(3, 4).T}
