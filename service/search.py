@@ -17,6 +17,7 @@ import html
 import itertools
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -243,7 +244,7 @@ class SearchEngine:
         beside: list[Future[dict[str, PageList]]] = []
 
         def meanwhile() -> None:
-            beside.append(self._beside.submit(self.sparse_search, query, filters))
+            beside.append(self._beside.submit(self._beside_encode, query, filters))
 
         vector = await self.vectors.vector(query, receive, meanwhile if sparse else None) \
             if mode in ("hybrid", "dense") else None
@@ -252,6 +253,13 @@ class SearchEngine:
         if vector is not None:
             lists.update(self.dense(vector, filters.where(self.include_drafts), limit))
         return self.fuse(lists, limit)
+
+    def _beside_encode(self, query: str, filters: Filters) -> dict[str, PageList]:
+        """What a lone search does while its query encodes: BM25, and its snippets' word
+        pattern compiled (a pattern per query's letters, ~0.1 ms when not cached yet)."""
+        lists = self.sparse_search(query, filters)
+        snippet_pattern(stems(query))
+        return lists
 
     def snippet(self, page: PageRecord, passage: int, query: str | set[str]) -> str:
         """The matching passage (or the description), query terms (or their stems, worked
@@ -273,13 +281,17 @@ def _starting_with(firsts: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?iu)\b[{letters}]\w+\b" if letters else r"(?!)")
 
 
+def snippet_pattern(query_stems: AbstractSet[str]) -> re.Pattern[str]:
+    """The words that may have one of these stems (`_starting_with` their first letters)."""
+    return _starting_with(frozenset(stem[0] for stem in query_stems if stem))
+
+
 def matching_words(text: str, query_stems: set[str]) -> Iterator[tuple[int, int]]:
     """Start and end of each word of `text` whose stem is a query stem, in order, found as
     they are asked for: only the words that could match are stemmed (stems are cached), and
     a snippet stops reading the text where its window ends (snippets were a third of a
     search's time)."""
-    firsts = frozenset(stem[0] for stem in query_stems if stem)
-    for word in _starting_with(firsts).finditer(text):
+    for word in snippet_pattern(query_stems).finditer(text):
         if stem_word(word.group()) in query_stems:
             yield word.span()
 
