@@ -273,12 +273,23 @@ class SearchEngine:
         return mark(text, stems(query) if isinstance(query, str) else query)
 
 
+# Every character a case-insensitive Unicode pattern matches for these ASCII letters, beyond
+# their two cases (re's special folds: dotted and dotless I, KELVIN SIGN, long s).
+CASE_FOLDS = {"i": "Ii\u0130\u0131", "k": "Kk\u212a", "s": "Ss\u017f"}
+
+
 @lru_cache(maxsize=1024)
 def _starting_with(firsts: frozenset[str]) -> re.Pattern[str]:
     """WORD, only the words starting with one of these letters (either case): stemming keeps a
-    word's first letter, so no other word can have a query stem."""
+    word's first letter, so no other word can have a query stem. For ASCII letters their cases
+    are spelled out rather than matched with IGNORECASE: the pattern then starts with a plain
+    set of characters and sre skips to the next candidate in C (scanning took half the time);
+    the look-behind after the first letter says it starts a word (as a leading \\b did)."""
+    if all(c.isascii() and (c.isalnum() or c == "_") for c in firsts):
+        letters = "".join(CASE_FOLDS.get(c) or "".join(sorted({c, c.upper()})) for c in sorted(firsts))
+        return re.compile(rf"(?u)[{letters}](?<!\w.)\w+" if letters else r"(?!)")
     letters = "".join(re.escape(c) for c in sorted(firsts))
-    return re.compile(rf"(?iu)\b[{letters}]\w+\b" if letters else r"(?!)")
+    return re.compile(rf"(?iu)\b[{letters}]\w+\b")
 
 
 def snippet_pattern(query_stems: AbstractSet[str]) -> re.Pattern[str]:

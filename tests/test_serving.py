@@ -330,16 +330,38 @@ def test_npz_arrays_are_memory_mapped(tmp_path: Path) -> None:
     assert packed["floats"].flags.writeable  # compressed: read the ordinary way, a copy
 
 
+def test_snippet_case_folds_are_the_ones_re_applies() -> None:
+    """The spelled-out cases of ASCII letters (service/search.py) are every character a
+    case-insensitive Unicode pattern matches for the letter, checked over all of Unicode."""
+    import re
+    import string
+
+    from service.search import CASE_FOLDS
+
+    found: dict[str, set[str]] = {c: set() for c in string.ascii_lowercase + string.digits + "_"}
+    anything = re.compile(r"(?iu)[a-z0-9_]")
+    for point in range(0x110000):
+        char = chr(point)
+        if anything.fullmatch(char):
+            for letter in found:
+                if re.fullmatch(rf"(?iu){letter}", char):
+                    found[letter].add(char)
+    for letter, chars in found.items():
+        assert chars == set(CASE_FOLDS.get(letter) or {letter, letter.upper()}), letter
+
+
 def _reference_matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
     """The former marking: every word of the text stemmed in turn."""
     return [(s, e) for s, e, w in words_with_offsets(text) if stem_word(w) in query_stems]
 
 
 @pytest.mark.parametrize("query", ["how do we limit work in progress", "Flow", "customer's feedback",
-                                   "teams_and_ü naïve café", "batches batch batching", "x"])
+                                   "teams_and_ü naïve café", "batches batch batching", "x",
+                                   "kelvin ideas some 42nd", "İdea ıt ſome"])
 def test_snippet_marks_the_same_words_as_before(query: str) -> None:
     texts = [p.read_text("utf-8") for p in sorted(CORPUS.rglob("*.md"))[:40]]
-    texts += ["flow_flow flow-flow Flow,flow", "naïve café teams_and_ü ü", ""]
+    texts += ["flow_flow flow-flow Flow,flow", "naïve café teams_and_ü ü", "",
+              "\u212aelvin KELVIN \u017fome Some \u0130dea \u0131dea IDEAS 42nd 42ND x42nd"]
     query_stems = stems(query)
     for text in texts:
         assert matches(text, query_stems) == _reference_matches(text, query_stems)
