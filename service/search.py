@@ -238,7 +238,8 @@ class SearchEngine:
         lane's thread: measured, that overlap saved nothing, since both halves fought for the
         GIL (the encode took ~1 ms longer). A lone query encoded on the event loop is another
         matter: its forward pass releases the GIL, and BM25 started on a thread of ours just
-        then (`meanwhile`) is done before the encode is, ~0.4 ms off a lone search."""
+        then (`meanwhile`) is done before the encode is, ~0.4 ms off a lone search when the
+        other core is free (when it is not, BM25 may not have started: it runs here then)."""
         lists: dict[str, PageList] = {}
         sparse = mode in ("hybrid", "sparse")
         beside: list[Future[dict[str, PageList]]] = []
@@ -248,8 +249,9 @@ class SearchEngine:
 
         vector = await self.vectors.vector(query, receive, meanwhile if sparse else None) \
             if mode in ("hybrid", "dense") else None
-        if sparse:
-            lists.update(beside[0].result() if beside else self.sparse_search(query, filters))
+        if sparse:  # beside work not started yet (no core was free) is done here instead
+            started = bool(beside) and not beside[0].cancel()
+            lists.update(beside[0].result() if started else self.sparse_search(query, filters))
         if vector is not None:
             lists.update(self.dense(vector, filters.where(self.include_drafts), limit))
         return self.fuse(lists, limit)
