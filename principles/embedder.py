@@ -4,8 +4,9 @@ all-MiniLM-L6-v2 by default. Loading is deferred to first use (import of torch i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +36,14 @@ class QueryEncoder(Protocol):
         ...
 
     def encode(self, texts: list[str]) -> Vectors: ...
+
+
+@runtime_checkable
+class EncodesBeside(Protocol):
+    """An encoder whose forward pass releases the GIL (ONNX): work started by `meanwhile`
+    on another thread overlaps the encode (a lone search's BM25, service/search.py)."""
+
+    def encode_query_beside(self, text: str, meanwhile: Callable[[], object]) -> Vectors: ...
 
 
 def resolve_model_path(name: str) -> str:

@@ -10,6 +10,7 @@ mean pooling and L2 normalisation sentence-transformers applies.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,13 @@ class OnnxEncoder:
         vector: Vectors = self._run([text])[0]
         return vector
 
+    def encode_query_beside(self, text: str, meanwhile: Callable[[], object]) -> Vectors:
+        """`encode_query`, calling `meanwhile` just before the forward pass: onnxruntime
+        releases the GIL while it runs, so Python work `meanwhile` hands to another thread
+        runs on the other core instead of after the encode."""
+        vector: Vectors = self._run([text], meanwhile=meanwhile)[0]
+        return vector
+
     def encode_queries(self, texts: list[str]) -> Vectors:
         """Concurrent searches' queries in one call (serve batches them): short texts, so the
         arena is kept warm, as for one query."""
@@ -66,12 +74,15 @@ class OnnxEncoder:
         release_free_memory()
         return np.concatenate(parts).astype(np.float32)
 
-    def _run(self, texts: list[str], options: ort.RunOptions | None = None) -> Vectors:
+    def _run(self, texts: list[str], options: ort.RunOptions | None = None,
+             meanwhile: Callable[[], object] | None = None) -> Vectors:
         encodings = self.tokenizer.encode_batch(texts)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                  "attention_mask": mask,
                  "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        if meanwhile is not None:
+            meanwhile()
         hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs},
                                   options)[0]
         weights = mask[..., None].astype(np.float32)

@@ -22,20 +22,24 @@ build), used from the server's one event loop:
   cores are busy, as the woken thread waits for one). Nothing else is waiting, so nothing
   is held back but a request arriving during that one encode (~3.5 ms), and there is
   nothing to batch. Only for encoders that are safe to call from a second thread
-  (`inline`: ONNX; torch keeps an OpenMP team per calling thread).
+  (`inline`: ONNX; torch keeps an OpenMP team per calling thread). The caller may pass
+  `meanwhile`, called as the forward pass starts (it releases the GIL) when the encode is
+  inline: the search starts its BM25 on another thread then, so it costs no time after the
+  encode. Never called for a cached or batched vector.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from litestar.types import Receive
 
-from principles.embedder import QueryEncoder, Vectors
+from principles.embedder import EncodesBeside, QueryEncoder, Vectors
 from service.admission import ClientGone, InFlight, Lane, disconnected
 
 PROBE = "Flow Of Work In Progress"
@@ -82,6 +86,7 @@ class QueryVectors:
         self._queued: dict[str, _Queued] = {}  # waiting for the next model call, oldest first
         self._running: dict[str, _Queued] = {}  # in the model call now
         self._busy = False
+        self._beside = encoder if isinstance(encoder, EncodesBeside) else None
         self.lowercase = bool(np.array_equal(*lane.call(
             lambda: (encoder.encode_query(PROBE), encoder.encode_query(PROBE.lower())))))
 
@@ -96,9 +101,10 @@ class QueryVectors:
             self._cache.move_to_end(self.key(query))
         return vector
 
-    def request(self, query: str) -> Vectors | Ticket:
-        """The vector now (cache hit), or a ticket to wait for it: admitted on the search lane
-        (Overloaded at once when it is full) and queued for the next model call."""
+    def request(self, query: str, meanwhile: Callable[[], object] | None = None) -> Vectors | Ticket:
+        """The vector now (cache hit, or encoded here with `meanwhile` called during the
+        forward pass), or a ticket to wait for it: admitted on the search lane (Overloaded at
+        once when it is full) and queued for the next model call."""
         key = self.key(query)
         vector = self._cache.get(key)
         if vector is not None:
@@ -107,7 +113,7 @@ class QueryVectors:
             return vector
         self.stats.misses += 1
         if self._alone():
-            return self._encode_here(key)
+            return self._encode_here(key, meanwhile)
         self.lane.acquire()  # released by the ticket
         entry = self._queued.get(key) or self._running.get(key)
         if entry is None:
@@ -116,8 +122,9 @@ class QueryVectors:
         entry.waiters += 1
         return Ticket(self, key, entry)
 
-    async def vector(self, query: str, receive: Receive | None = None) -> Vectors:
-        found = self.request(query)
+    async def vector(self, query: str, receive: Receive | None = None,
+                     meanwhile: Callable[[], object] | None = None) -> Vectors:
+        found = self.request(query, meanwhile)
         return found if isinstance(found, np.ndarray) else await found.wait(receive)
 
     def _alone(self) -> bool:
@@ -125,11 +132,14 @@ class QueryVectors:
         return (self.in_flight is not None and self.in_flight.count <= 1 and not self._busy
                 and not self._queued and self.lane.admitted == 0)
 
-    def _encode_here(self, key: str) -> Vectors:
+    def _encode_here(self, key: str, meanwhile: Callable[[], object] | None = None) -> Vectors:
         """Encode on the calling thread (the event loop), counted as a model call of one."""
         self.lane.acquire()
         try:
-            vector = np.array(self._encode([key])[0], dtype=np.float32)
+            if meanwhile is not None and self._beside is not None:
+                vector = np.array(self._beside.encode_query_beside(key, meanwhile), dtype=np.float32)
+            else:
+                vector = np.array(self._encode([key])[0], dtype=np.float32)
         finally:
             self.lane.release()
         vector.setflags(write=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,56 @@ def test_a_live_app_has_one_query_model_and_cache_per_process(corpus_settings: S
         second.dependencies["engine"].dependency().close()
 
 
+def test_a_lone_search_runs_its_bm25_beside_the_encode(corpus_settings: Settings) -> None:
+    """A lone search encodes on the event loop and starts its BM25 on another thread as the
+    forward pass begins; the answer is the one the same query gets from the cache (BM25 then
+    runs on the loop, after the vector). When that thread could not start it (here: busy),
+    the loop does it after the encode, with the same answer."""
+    from service.live import live_app
+
+    app = live_app(corpus_settings)
+    engine = app.current.app.dependencies["engine"].dependency()
+    threads: list[int] = []
+    sparse_search = engine.sparse_search
+
+    def recording(query: str, filters: Any) -> Any:
+        threads.append(threading.get_ident())
+        return sparse_search(query, filters)
+
+    engine.sparse_search = recording
+    session = engine.vectors.encoder.session
+
+    class SlowForward:  # a forward pass long enough for the other thread to start, on any CI
+        def run(self, *args: Any) -> Any:
+            time.sleep(0.05)
+            return session.run(*args)
+
+    engine.vectors.encoder.session = SlowForward()
+    queries = ["why limit work in progress", "blameless retrospectives", "Technical  DEBT"]
+    busy = threading.Event()
+
+    async def searches() -> tuple[list[bytes], int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            answers = [(await client.get("/v1/search", params={"q": q})).content
+                       for q in queries * 2]
+            engine._beside.submit(busy.wait, 10)
+            answers += [(await client.get("/v1/search", params={"q": q})).content
+                        for q in ["small batches"] * 2]
+            busy.set()
+        return answers, threading.get_ident()
+
+    try:
+        answers, loop_thread = asyncio.run(searches())
+        assert engine.vectors.stats.inline == len(queries) + 1
+        assert [t != loop_thread for t in threads] == [True] * 3 + [False] * 3 + [False] * 2
+        assert answers[:3] == answers[3:6] and answers[6] == answers[7]
+        assert all(b'"results":[{' in a for a in answers)
+    finally:
+        busy.set()
+        engine.close()
+
+
 def test_npz_arrays_are_memory_mapped(tmp_path: Path) -> None:
     arrays = {"floats": np.arange(10, dtype=np.float32), "ids": np.array(["a", "bc"]),
               "empty": np.zeros((0, 2), np.int32), "fortran": np.arange(12).reshape(3, 4).T}
@@ -295,16 +346,38 @@ def test_npz_arrays_are_memory_mapped(tmp_path: Path) -> None:
     assert packed["floats"].flags.writeable  # compressed: read the ordinary way, a copy
 
 
+def test_snippet_case_folds_are_the_ones_re_applies() -> None:
+    """The spelled-out cases of ASCII letters (service/search.py) are every character a
+    case-insensitive Unicode pattern matches for the letter, checked over all of Unicode."""
+    import re
+    import string
+
+    from service.search import CASE_FOLDS
+
+    found: dict[str, set[str]] = {c: set() for c in string.ascii_lowercase + string.digits + "_"}
+    anything = re.compile(r"(?iu)[a-z0-9_]")
+    for point in range(0x110000):
+        char = chr(point)
+        if anything.fullmatch(char):
+            for letter in found:
+                if re.fullmatch(rf"(?iu){letter}", char):
+                    found[letter].add(char)
+    for letter, chars in found.items():
+        assert chars == set(CASE_FOLDS.get(letter) or {letter, letter.upper()}), letter
+
+
 def _reference_matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
     """The former marking: every word of the text stemmed in turn."""
     return [(s, e) for s, e, w in words_with_offsets(text) if stem_word(w) in query_stems]
 
 
 @pytest.mark.parametrize("query", ["how do we limit work in progress", "Flow", "customer's feedback",
-                                   "teams_and_ü naïve café", "batches batch batching", "x"])
+                                   "teams_and_ü naïve café", "batches batch batching", "x",
+                                   "kelvin ideas some 42nd", "İdea ıt ſome"])
 def test_snippet_marks_the_same_words_as_before(query: str) -> None:
     texts = [p.read_text("utf-8") for p in sorted(CORPUS.rglob("*.md"))[:40]]
-    texts += ["flow_flow flow-flow Flow,flow", "naïve café teams_and_ü ü", ""]
+    texts += ["flow_flow flow-flow Flow,flow", "naïve café teams_and_ü ü", "",
+              "\u212aelvin KELVIN \u017fome Some \u0130dea \u0131dea IDEAS 42nd 42ND x42nd"]
     query_stems = stems(query)
     for text in texts:
         assert matches(text, query_stems) == _reference_matches(text, query_stems)

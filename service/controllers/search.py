@@ -6,11 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter
-from litestar.types import Receive
+from litestar.serialization import encode_json
+from litestar.types import ASGIApp, Receive
 
 from principles.errors import InvalidParameter
 from principles.sparse import stems
+from service.answers import OK, JsonAnswer
 from service.feature import Feature
 from service.guards import check_page_type
 from service.index import IndexView
@@ -28,7 +31,8 @@ MAX_LIMIT = 50
 @get("/v1/search", operation_id="search", tags=["search"], summary="Hybrid semantic search",
      description="Dense (page and passage vectors) and sparse (BM25) retrieval fused by "
                  "reciprocal rank fusion; `snippet` is the best passage with query terms in "
-                 "`<mark>` (HTML-escaped).")
+                 "`<mark>` (HTML-escaped).",
+     responses={200: ResponseSpec(data_container=SearchResponse, description=OK)})
 async def search(
     request: Request[Any, Any, Any],
     engine: NamedDependency[SearchEngine],
@@ -38,11 +42,13 @@ async def search(
     tag: Annotated[list[str] | None, Parameter(description="Tag slug(s); all must match")] = None,
     category: Annotated[list[str] | None, Parameter(description="Category slug(s))")] = None,
     mode: FromQuery[Mode] = "hybrid",
-) -> SearchResponse:
-    # One dependency (the engine has the index): Litestar resolves two in a task group per request.
-    return await run_search(engine.index, engine, q, limit, Filters(
+) -> ASGIApp:
+    # One dependency (the engine has the index): Litestar resolves two in a task group per
+    # request. The answer is serialised here and sent as it is (the bytes Litestar would
+    # send), skipping the Response it builds per request.
+    return JsonAnswer(encode_json(await run_search(engine.index, engine, q, limit, Filters(
         type=type, tags=tuple(tag or ()), categories=tuple(category or ())), mode,
-        receive=request.receive)
+        receive=request.receive)))
 
 
 async def run_search(index: IndexView, engine: SearchEngine, q: str, limit: int, filters: Filters,
