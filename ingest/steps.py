@@ -23,12 +23,14 @@ from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
+from ingest.pages_file import PreviousRecords, write_pages
 from ingest.parse_cache import (
     ParseCache,
     ParsedCorpus,
     carry_over,
     content_hashes,
     fingerprint,
+    kept_records,
     parse_changed,
 )
 from ingest.rdf import build_graph, subjects_of
@@ -88,6 +90,7 @@ class Build:
     graph: GraphParts | None = None
     shacl: ShaclFindings | None = None
     hashes: dict[str, str] = field(default_factory=dict)
+    kept_records: set[str] = field(default_factory=set)  # pages.json records as before
     staging: Path | None = None
     vectors: VectorBuild | None = None
     related: RelatedColumns | None = None
@@ -141,6 +144,7 @@ def parse(build: Build) -> Counts:
     build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
     build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
     build.hashes = content_hashes(files, build.pages)
+    build.kept_records = kept_records(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
@@ -187,6 +191,7 @@ def embed_and_store(build: Build) -> Counts:
     build.vectors = write_vectors(build.settings, build.folder, build.build_id, build.pages,
                                   build.hashes, previous, build.encoder, build.console,
                                   build.report)
+    build._store = build.vectors.store  # left open by the write (embedded stores)
     return build.vectors.counts
 
 
@@ -243,9 +248,13 @@ def records(build: Build) -> Counts:
     """pages.json, terms.json, aliases.json (principles/contract.py) and report.json."""
     aliases: AliasesRecord = {"rule": WINNER_RULE, "paths": build.alias_table, "conflicts": [
         {"alias": c.alias, "winner": c.winner, "claimants": c.claimants} for c in build.conflicts]}
-    write_records(build.folder, [page_record(p, build.settings, build.hashes[p.id])
-                                 for p in build.pages],
-                  [term_record(t) for t in build.terms.values()], aliases)
+    settings, previous = build.settings, None
+    if (build.previous_build is not None and build.previous is not None
+            and build.previous.chunking == Chunking.from_settings(settings).record()):
+        previous = PreviousRecords.load(build.previous_build, list(build.previous.page_hashes))
+    write_pages(build.folder, build.pages, lambda p: page_record(p, settings, build.hashes[p.id]),
+                build.kept_records, previous)
+    write_records(build.folder, [term_record(t) for t in build.terms.values()], aliases)
     return {}
 
 

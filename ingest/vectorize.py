@@ -31,6 +31,7 @@ from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR
 from principles.stores import FOLDERS, Engine, engine_for, tuning_of
+from principles.vectors import VectorStore
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class VectorBuild:
     collections: dict[str, str]
     vectors: PageVectors
     engine: Engine
+    store: VectorStore | None = None  # the embedded store as written, still open
 
 
 def _payload(page: Page) -> dict[str, Any]:
@@ -116,8 +118,8 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
              if patchable and previous else None)
     dimension = int(table.vectors.shape[1])
     try:
-        write_store(settings, engine, staging, collections, _points(written, rows, table),
-                    dimension, patch)
+        store = write_store(settings, engine, staging, collections,
+                            _points(written, rows, table), dimension, patch)
     except Exception as exc:  # noqa: BLE001 - any failure of the copy: write afresh below
         if patch is None:
             raise
@@ -130,10 +132,14 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
                    "previous-store-unusable")
         written = pages
         rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
-        write_store(settings, engine, staging, collections, _points(written, rows, table),
-                    dimension, None)
-
-    table.save(staging)
+        store = write_store(settings, engine, staging, collections,
+                            _points(written, rows, table), dimension, None)
+    try:
+        table.save(staging)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     n = len(pages)
     passages = len(table.keys) - n
     counts = {"page_vectors": n, "passage_vectors": passages, "vectors": n + passages,
@@ -143,7 +149,7 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     starts = table.passage_starts.tolist()
     vectors = PageVectors(page=table.vectors[:n], passages=[
         table.vectors[s:s + c] for s, c in zip(starts, table.passage_counts.tolist(), strict=True)])
-    return VectorBuild(counts, collections, vectors, engine)
+    return VectorBuild(counts, collections, vectors, engine, store)
 
 
 def _points(pages: list[Page], rows: dict[str, list[tuple[str, dict[str, Any], str]]],
