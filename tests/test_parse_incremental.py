@@ -10,6 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from bench.scale import SyntheticEncoder
@@ -136,6 +137,26 @@ def test_a_new_file_winning_a_carried_pages_id_gets_its_own_record(tmp_path: Pat
     second = _incremental(settings)
     assert [p["title"] for p in _stored(second)["pages.json"]] == ["About", "Bundle"]
     assert _stored(second) == _stored(_full(corpus, tmp_path))
+
+
+def test_records_not_where_the_spans_say_are_encoded(tmp_path: Path) -> None:
+    """A previous pages.json whose records moved (here: reversed, spans to match) tiles as
+    its spans say, but no run starts with the page the manifest's order names: every record
+    is encoded, none copied from the wrong place."""
+    corpus = tmp_path / "corpus"
+    _corpus(corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="synthetic",
+                        query_encoder="torch")
+    first = _incremental(settings)
+    assert first.build is not None
+    records = [msgspec.json.encode(r) for r in
+               reversed(msgspec.json.decode((first.build / "pages.json").read_bytes()))]
+    (first.build / "pages.json").write_bytes(b"[" + b",".join(records) + b"]")
+    sizes = np.array([len(r) for r in records], dtype=np.int64)
+    ends = 1 + np.cumsum(sizes) + np.arange(len(sizes))
+    np.save(first.build / SPANS_FILE, np.column_stack([ends - sizes, ends]))
+    _page(corpus, "about.md", "title: About\n", "About this site, again.")
+    assert _stored(_incremental(settings)) == _stored(_full(corpus, tmp_path))
 
 
 def test_every_page_field_is_stored() -> None:
