@@ -112,15 +112,22 @@ class Build:
         """The build's vector store, opened once for the steps that read it (loading a
         collection's segments costs ~0.1 s at 10k pages); `close` closes it."""
         if self._store is None:
+            self._store = self.written.stored()  # the store `embed+store` left open, if any
+        if self._store is None:
             settings = self.settings
             self._store = open_store(self.written.engine, self.folder, settings.qdrant_url,
                                      settings.qdrant_api_key, tuning_of(settings))
         return self._store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        """Waits for the vector store's write (re-raising its failure); closes the store."""
+        try:
+            if self._store is None and self.vectors is not None:
+                self._store = self.vectors.stored()
+        finally:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
 
 def parse(build: Build) -> Counts:
@@ -185,13 +192,13 @@ def stage(build: Build) -> Counts:
 
 
 def embed_and_store(build: Build) -> Counts:
-    """Page and passage vectors, encoding only text the previous build did not have."""
+    """Page and passage vectors, encoding only text the previous build did not have. The
+    vector store is written in the background, while the steps up to `related` run."""
     previous = (Previous(build.previous_build, build.previous)
                 if build.previous_build and build.previous else None)
     build.vectors = write_vectors(build.settings, build.folder, build.build_id, build.pages,
                                   build.hashes, previous, build.encoder, build.console,
                                   build.report)
-    build._store = build.vectors.store  # left open by the write (embedded stores)
     return build.vectors.counts
 
 
@@ -277,11 +284,11 @@ STEPS: tuple[Step, ...] = (
     Step("rdf+shacl", rdf_and_shacl),
     Step("stage", stage),
     Step("embed+store", embed_and_store),
+    Step("sparse", write_sparse),  # these two run while the vector store is being written
+    Step("records", records),
     Step("related", related),
-    Step("sparse", write_sparse),
     Step("graphs", write_graphs),
     Step("overlap", overlap),
-    Step("records", records),
     Step("query-encoder", query_encoder),
 )
 
