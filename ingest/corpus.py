@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,13 @@ DEFAULT_MAX_FILE_BYTES = 2_000_000
 
 
 def is_page_name(name: str) -> bool:
-    return Path(name).suffix.lower() in PAGE_SUFFIXES and name.lower() not in NOT_PAGES
+    """`Path(name).suffix` in plain string operations: called for every file of the corpus."""
+    lower = name.lower()
+    dot = lower.rfind(".")
+    return dot > 0 and lower[dot:] in PAGE_SUFFIXES and lower not in NOT_PAGES
+
+
+_NAME = operator.attrgetter("name")
 
 
 def _walk(corpus: Path, report: Report) -> list[CorpusFile]:
@@ -50,7 +57,7 @@ def _walk(corpus: Path, report: Report) -> list[CorpusFile]:
     while stack:
         real_dir, rel_dir = stack.pop()
         try:
-            entries = sorted(os.scandir(real_dir), key=lambda e: e.name)
+            entries = sorted(os.scandir(real_dir), key=_NAME)
         except OSError as exc:
             report.add(rel_dir or ".", "folder", f"cannot be read ({exc.strerror})",
                        Action.SKIPPED, Severity.ERROR, "unreadable")

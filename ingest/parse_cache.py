@@ -169,6 +169,14 @@ def _parse(item: CorpusFile, settings: Settings) -> ParsedFile:
                       max_aliases=settings.max_aliases)
 
 
+def kept_records(parsed: list[ParsedFile], pages: list[Page]) -> set[str]:
+    """The pages carried over whose resolved terms are the ones the previous build resolved:
+    every field of their pages.json record but `passages` is that build's (ingest/pages_file.py)."""
+    alike = {id(item.page) for item in parsed if item.page is not None
+             and item.previous is not None and item.previous.terms == item.page.terms}
+    return {page.id for page in pages if id(page) in alike}  # not a file that lost its id
+
+
 def content_hashes(parsed: list[ParsedFile], pages: list[Page]) -> dict[str, str]:
     """Each page's content hash (terms resolved). A carried-over page whose resolved terms
     are the ones the previous build resolved has that build's hash: every other input of

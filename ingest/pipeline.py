@@ -136,6 +136,8 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
                 build.timings[step.name] = time.perf_counter() - mark
         finally:
             build.close()
+        if build.vectors is not None:  # the store's write may have changed its counts
+            counts.update(build.vectors.counts)
         build.report.write(build.folder / REPORT_FILE)
         if build.parsed is not None:
             build.parsed.save(build.folder)

@@ -13,13 +13,13 @@ from ingest.rdf_parts import TURTLE_HEADER, GraphParts, Part, Span, record
 from principles.contract import GRAPH_NT_FILE, GRAPH_PARTS_FILE, GRAPH_TTL_FILE
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _copy(source: int, target: int, start: int, length: int) -> None:
+def append_range(source: int, target: int, start: int, length: int) -> None:
     """`length` bytes of `source` from `start` appended to `target`."""
     try:
         while length > 0:
@@ -33,7 +33,7 @@ def _copy(source: int, target: int, start: int, length: int) -> None:
         chunk = os.pread(source, min(length, 1 << 22), start)
         if not chunk:
             raise OSError(f"a file of the previous build is shorter than {GRAPH_PARTS_FILE} says")
-        _write_all(target, chunk)
+        write_all(target, chunk)
         start, length = start + len(chunk), length - len(chunk)
 
 
@@ -66,12 +66,12 @@ def _write(target: Path, head: bytes, pieces: list[bytes | Span], previous: Path
     source = os.open(previous, os.O_RDONLY) if previous is not None else -1
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        _write_all(fd, head)
+        write_all(fd, head)
         for run in _runs(pieces):
             if isinstance(run, bytes):
-                _write_all(fd, run)
+                write_all(fd, run)
             else:
-                _copy(source, fd, run.start, run.end - run.start)
+                append_range(source, fd, run.start, run.end - run.start)
     finally:
         os.close(fd)
         if source >= 0:

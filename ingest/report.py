@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
@@ -75,7 +75,7 @@ class Report:
         return sorted(self.findings, key=lambda f: (order[f.severity], f.path, f.where, f.kind))
 
     def write(self, target: Path) -> None:
-        rows = [{**asdict(f), "line": f.line()} for f in self.sorted()]
+        rows = [{**f.record(), "line": f.line()} for f in self.sorted()]
         target.write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
 
     @classmethod

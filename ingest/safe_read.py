@@ -39,9 +39,11 @@ def read_bounded(path: str | Path, max_bytes: int) -> bytes:
                           "(PRINCIPLES_MAX_FILE_BYTES): split the page or raise the limit")
         chunks = []
         remaining = max_bytes + 1  # a file growing while read is still bounded
-        while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
+        while remaining > 0 and (chunk := os.read(fd, wanted := min(remaining, 1 << 20))):
             chunks.append(chunk)
             remaining -= len(chunk)
+            if len(chunk) < wanted:  # a regular file reads short only at its end: no read more
+                break
         data = b"".join(chunks)
         if len(data) > max_bytes:
             raise Refused("too-large", f"grew past the limit of {max_bytes} bytes while read")

@@ -23,12 +23,14 @@ from ingest.network_json import write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
+from ingest.pages_file import PreviousRecords, write_pages
 from ingest.parse_cache import (
     ParseCache,
     ParsedCorpus,
     carry_over,
     content_hashes,
     fingerprint,
+    kept_records,
     parse_changed,
 )
 from ingest.rdf import build_graph, subjects_of
@@ -88,6 +90,7 @@ class Build:
     graph: GraphParts | None = None
     shacl: ShaclFindings | None = None
     hashes: dict[str, str] = field(default_factory=dict)
+    kept_records: set[str] = field(default_factory=set)  # pages.json records as before
     staging: Path | None = None
     vectors: VectorBuild | None = None
     related: RelatedColumns | None = None
@@ -109,15 +112,22 @@ class Build:
         """The build's vector store, opened once for the steps that read it (loading a
         collection's segments costs ~0.1 s at 10k pages); `close` closes it."""
         if self._store is None:
+            self._store = self.written.stored()  # the store `embed+store` left open, if any
+        if self._store is None:
             settings = self.settings
             self._store = open_store(self.written.engine, self.folder, settings.qdrant_url,
                                      settings.qdrant_api_key, tuning_of(settings))
         return self._store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        """Waits for the vector store's write (re-raising its failure); closes the store."""
+        try:
+            if self._store is None and self.vectors is not None:
+                self._store = self.vectors.stored()
+        finally:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
 
 def parse(build: Build) -> Counts:
@@ -141,6 +151,7 @@ def parse(build: Build) -> Counts:
     build.alias_table, build.conflicts = resolve_aliases(build.pages, build.report)
     build.editorial = resolve_editorial(build.pages, build.alias_table, settings, build.report)
     build.hashes = content_hashes(files, build.pages)
+    build.kept_records = kept_records(files, build.pages)
     return {"pages": len(build.pages), "drafts": sum(p.draft for p in build.pages),
             "terms": len(build.terms),
             "generated_terms": sum(t.generated for t in build.terms.values()),
@@ -181,7 +192,8 @@ def stage(build: Build) -> Counts:
 
 
 def embed_and_store(build: Build) -> Counts:
-    """Page and passage vectors, encoding only text the previous build did not have."""
+    """Page and passage vectors, encoding only text the previous build did not have. The
+    vector store is written in the background, while the steps up to `related` run."""
     previous = (Previous(build.previous_build, build.previous)
                 if build.previous_build and build.previous else None)
     build.vectors = write_vectors(build.settings, build.folder, build.build_id, build.pages,
@@ -243,9 +255,13 @@ def records(build: Build) -> Counts:
     """pages.json, terms.json, aliases.json (principles/contract.py) and report.json."""
     aliases: AliasesRecord = {"rule": WINNER_RULE, "paths": build.alias_table, "conflicts": [
         {"alias": c.alias, "winner": c.winner, "claimants": c.claimants} for c in build.conflicts]}
-    write_records(build.folder, [page_record(p, build.settings, build.hashes[p.id])
-                                 for p in build.pages],
-                  [term_record(t) for t in build.terms.values()], aliases)
+    settings, previous = build.settings, None
+    if (build.previous_build is not None and build.previous is not None
+            and build.previous.chunking == Chunking.from_settings(settings).record()):
+        previous = PreviousRecords.load(build.previous_build, list(build.previous.page_hashes))
+    write_pages(build.folder, build.pages, lambda p: page_record(p, settings, build.hashes[p.id]),
+                build.kept_records, previous)
+    write_records(build.folder, [term_record(t) for t in build.terms.values()], aliases)
     return {}
 
 
@@ -268,11 +284,11 @@ STEPS: tuple[Step, ...] = (
     Step("rdf+shacl", rdf_and_shacl),
     Step("stage", stage),
     Step("embed+store", embed_and_store),
+    Step("sparse", write_sparse),  # these two run while the vector store is being written
+    Step("records", records),
     Step("related", related),
-    Step("sparse", write_sparse),
     Step("graphs", write_graphs),
     Step("overlap", overlap),
-    Step("records", records),
     Step("query-encoder", query_encoder),
 )
 

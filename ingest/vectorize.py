@@ -11,6 +11,7 @@ tokenizes only the documents of changed pages (ingest/bm25_build.py).
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from principles.index import Manifest
 from principles.settings import Settings
 from principles.sparse import PAGES_DIR, SPARSE_DIR
 from principles.stores import FOLDERS, Engine, engine_for, tuning_of
+from principles.vectors import VectorStore
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,12 @@ class VectorBuild:
     collections: dict[str, str]
     vectors: PageVectors
     engine: Engine
+    pending: Future[VectorStore | None] | None = None  # the store's write, in the background
+
+    def stored(self) -> VectorStore | None:
+        """Waits for the store's write (re-raising its failure): the embedded store as
+        written, still open (the caller closes it), or None (closed: open it to read)."""
+        return self.pending.result() if self.pending is not None else None
 
 
 def _payload(page: Page) -> dict[str, Any]:
@@ -115,35 +123,56 @@ def write_vectors(settings: Settings, staging: Path, build_id: str, pages: list[
     patch = (Patch(previous.build, removed + [p.id for p in fresh if p.id in old_hashes])
              if patchable and previous else None)
     dimension = int(table.vectors.shape[1])
-    try:
-        write_store(settings, engine, staging, collections, _points(written, rows, table),
-                    dimension, patch)
-    except Exception as exc:  # noqa: BLE001 - any failure of the copy: write afresh below
-        if patch is None:
-            raise
-        # A damaged previous store must not stop the ingest (it is only a head start): its
-        # copy is dropped and every page written afresh from the vector table.
-        shutil.rmtree(staging / FOLDERS[engine], ignore_errors=True)
-        report.add(str(patch.previous_build / FOLDERS[engine]), "vector store",
-                   f"the previous build's vector store could not be patched ({exc}); every "
-                   "page's vectors were written afresh", Action.REPAIRED, Severity.WARNING,
-                   "previous-store-unusable")
-        written = pages
-        rows.update({p.id: passage_rows(p, settings) for p in written if p.id not in rows})
-        write_store(settings, engine, staging, collections, _points(written, rows, table),
-                    dimension, None)
-
-    table.save(staging)
     n = len(pages)
     passages = len(table.keys) - n
     counts = {"page_vectors": n, "passage_vectors": passages, "vectors": n + passages,
               "changed_pages": len(changed), "removed_pages": len(removed),
               "encoded": embedded.encoded, "reused_vectors": n + passages - embedded.encoded,
               "stored_pages": len(written), "dimension": dimension}
+    points = _points(written, rows, table)
+
+    def write() -> VectorStore | None:
+        try:
+            return write_store(settings, engine, staging, collections, points, dimension, patch)
+        except Exception as exc:  # noqa: BLE001 - any failure of the copy: write afresh below
+            if patch is None:
+                raise
+            # A damaged previous store must not stop the ingest (it is only a head start): its
+            # copy is dropped and every page written afresh from the vector table.
+            shutil.rmtree(staging / FOLDERS[engine], ignore_errors=True)
+            report.add(str(patch.previous_build / FOLDERS[engine]), "vector store",
+                       f"the previous build's vector store could not be patched ({exc}); every "
+                       "page's vectors were written afresh", Action.REPAIRED, Severity.WARNING,
+                       "previous-store-unusable")
+            rows.update({p.id: passage_rows(p, settings) for p in pages if p.id not in rows})
+            counts["stored_pages"] = len(pages)
+            return write_store(settings, engine, staging, collections,
+                               _points(pages, rows, table), dimension, None)
+
+    # The store is written while the next steps run: copying and loading it mostly wait on
+    # the disk. Whoever reads it waits for it (`VectorBuild.stored`).
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(write)
+    pool.shutdown(wait=False)
+    try:
+        table.save(staging)
+    except BaseException:
+        _abandon(pending)
+        raise
     starts = table.passage_starts.tolist()
     vectors = PageVectors(page=table.vectors[:n], passages=[
         table.vectors[s:s + c] for s, c in zip(starts, table.passage_counts.tolist(), strict=True)])
-    return VectorBuild(counts, collections, vectors, engine)
+    return VectorBuild(counts, collections, vectors, engine, pending)
+
+
+def _abandon(pending: Future[VectorStore | None]) -> None:
+    """Wait for a write whose build failed, and close what it opened."""
+    try:
+        store = pending.result()
+    except Exception:  # noqa: BLE001 - the build failed already; that error is the one to tell
+        return
+    if store is not None:
+        store.close()
 
 
 def _points(pages: list[Page], rows: dict[str, list[tuple[str, dict[str, Any], str]]],

@@ -201,11 +201,10 @@ class BuildRecords:
     aliases: AliasesRecord
 
 
-def write_records(folder: Path, pages: list[PageRecord], terms: list[TermRecord],
-                  aliases: AliasesRecord) -> None:
-    """msgspec, not json: ~10x faster on a 10k-page corpus's 19 MB of pages, which every
-    build writes and every worker reads."""
-    for name, data in ((PAGES_FILE, pages), (TERMS_FILE, terms), (ALIASES_FILE, aliases)):
+def write_records(folder: Path, terms: list[TermRecord], aliases: AliasesRecord) -> None:
+    """terms.json and aliases.json (pages.json: ingest/pages_file.py). msgspec, not json:
+    ~10x faster, and what reads them back."""
+    for name, data in ((TERMS_FILE, terms), (ALIASES_FILE, aliases)):
         (folder / name).write_bytes(msgspec.json.encode(data))
 
 

@@ -2,7 +2,7 @@
 rename, plus the manifest that says what a build holds and how it was made.
 
     <index>/current -> builds/<build-id>
-    <index>/builds/<build-id>/manifest.json, pages.json, terms.json, aliases.json,
+    <index>/builds/<build-id>/manifest.json, pages.json (+ pages_spans.npy), terms.json, aliases.json,
                              related.npz, graph.ttl, graph.nt, graph_parts.json, shacl.json,
                              graph.json, bm25/, overlap/,
                              report.json, parsed.json, embeddings/, edge/ (or qdrant/)
@@ -11,12 +11,15 @@ rename, plus the manifest that says what a build holds and how it was made.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from principles.errors import IndexProblem
 from principles.leases import leased_builds
@@ -49,7 +52,14 @@ class Manifest:
     seconds: float = 0.0
 
     def save(self, folder: Path) -> None:
-        (folder / "manifest.json").write_text(json.dumps(asdict(self), indent=1), "utf-8")
+        # the fields themselves, not `asdict`'s deep copy of 10k page hashes; msgspec, ~10x
+        # faster than json, unless a path holds a character UTF-8 cannot (json escapes it)
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        try:
+            data = msgspec.json.format(msgspec.json.encode(fields), indent=1)
+        except UnicodeEncodeError:
+            data = json.dumps(fields, indent=1).encode()
+        (folder / "manifest.json").write_bytes(data)
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:

@@ -10,8 +10,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import numpy as np
+
 from bench.scale import SyntheticEncoder
 from ingest.pages import Page
+from ingest.pages_file import SPANS_FILE
 from ingest.pipeline import IngestResult, ingest
 from principles.contract import PARSED_FILE, PageRecord
 from principles.settings import Settings
@@ -53,6 +57,8 @@ def _stored(result: IngestResult) -> dict[str, Any]:
     assert result.build is not None and result.manifest is not None
     out = {name: json.loads((result.build / name).read_text("utf-8"))
            for name in ("pages.json", "terms.json", "aliases.json", "editorial.json")}
+    out["pages.json bytes"] = (result.build / "pages.json").read_bytes()  # records copied
+    out["pages spans"] = np.load(result.build / SPANS_FILE).tolist()
     out["report"] = [row["line"] for row in json.loads((result.build / "report.json").read_text())]
     out["page_hashes"] = result.manifest.page_hashes
     return out
@@ -115,6 +121,42 @@ def test_reingest_parses_changed_files_and_equals_a_full_ingest(tmp_path: Path) 
     fourth = _incremental(fewer)
     assert fourth.manifest is not None
     assert fourth.manifest.counts["parsed_files"] == fourth.manifest.counts["files"]
+
+
+def test_a_new_file_winning_a_carried_pages_id_gets_its_own_record(tmp_path: Path) -> None:
+    """A bundle added beside an unchanged single file takes its id: the single file is
+    carried over (with no terms, as resolved before), but its record is not the page's any
+    more."""
+    corpus = tmp_path / "corpus"
+    _page(corpus, "resources/articles/flow.md", "title: Single\n", "Single.")
+    _page(corpus, "about.md", "title: About\n", "About this site.")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="synthetic",
+                        query_encoder="torch")
+    _incremental(settings)
+    _page(corpus, "resources/articles/flow/index.md", "title: Bundle\n", "Bundle.")
+    second = _incremental(settings)
+    assert [p["title"] for p in _stored(second)["pages.json"]] == ["About", "Bundle"]
+    assert _stored(second) == _stored(_full(corpus, tmp_path))
+
+
+def test_records_not_where_the_spans_say_are_encoded(tmp_path: Path) -> None:
+    """A previous pages.json whose records moved (here: reversed, spans to match) tiles as
+    its spans say, but no run starts with the page the manifest's order names: every record
+    is encoded, none copied from the wrong place."""
+    corpus = tmp_path / "corpus"
+    _corpus(corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="synthetic",
+                        query_encoder="torch")
+    first = _incremental(settings)
+    assert first.build is not None
+    records = [msgspec.json.encode(r) for r in
+               reversed(msgspec.json.decode((first.build / "pages.json").read_bytes()))]
+    (first.build / "pages.json").write_bytes(b"[" + b",".join(records) + b"]")
+    sizes = np.array([len(r) for r in records], dtype=np.int64)
+    ends = 1 + np.cumsum(sizes) + np.arange(len(sizes))
+    np.save(first.build / SPANS_FILE, np.column_stack([ends - sizes, ends]))
+    _page(corpus, "about.md", "title: About\n", "About this site, again.")
+    assert _stored(_incremental(settings)) == _stored(_full(corpus, tmp_path))
 
 
 def test_every_page_field_is_stored() -> None:
