@@ -381,9 +381,10 @@ class _Scorer:
                  keys: Sequence[list[str]]) -> None:
         self.ids = [p.id for p in pages]
         self.idf = idf_of(df, len(pages))
-        self.weight = {key: max(value, 0.0) for key, value in self.idf.items()}
+        self.column = {key: i for i, key in enumerate(sorted(self.idf))}
         self.term_keys = keys
-        self._keys: dict[int, tuple[frozenset[str], float]] = {}  # made as rows need them
+        self._keys: dict[int, frozenset[str]] = {}  # made as rows need them
+        self._terms: dict[int, tuple[Idx, npt.NDArray[np.float64]]] = {}
         self.vectors = vectors
         self._profiles = np.zeros(vectors.page.shape, np.float32)  # filled as rows need them
         self._profiled = np.zeros(len(pages), dtype=bool)
@@ -404,27 +405,37 @@ class _Scorer:
         found: Vectors = self._profiles[rows]
         return found
 
-    def keys(self, i: int) -> tuple[frozenset[str], float]:
-        """Page i's term keys and the length of its idf-weighted term vector (1 when 0)."""
+    def keys(self, i: int) -> frozenset[str]:
         found = self._keys.get(i)
         if found is None:
-            mine = frozenset(self.term_keys[i])
-            norm = math.sqrt(sum(self.weight[k] ** 2 for k in mine))
-            found = self._keys[i] = (mine, norm or 1.0)
+            found = self._keys[i] = frozenset(self.term_keys[i])
+        return found
+
+    def terms(self, i: int) -> tuple[Idx, npt.NDArray[np.float64]]:
+        """Page i's row of the unit-length idf-weighted term matrix (columns: the keys sorted),
+        made on first use: a re-ingest scores a few rows, a matrix over every page cost more."""
+        found = self._terms.get(i)
+        if found is None:
+            keys = sorted(self.term_keys[i], key=self.column.__getitem__)
+            weights = np.array([max(self.idf[k], 0.0) for k in keys], dtype=np.float64)
+            norm = float(np.sqrt((weights * weights).sum()))
+            found = self._terms[i] = (np.array([self.column[k] for k in keys], dtype=np.int64),
+                                      weights / (norm or 1.0))
         return found
 
     def graph(self, i: int, j: Idx) -> npt.NDArray[np.float64]:
-        """Cosine of page i's idf-weighted term vector with each of j's: over the keys they
-        share, from each page's keys (a term matrix over every page cost more than all the
-        rows a re-ingest scores)."""
-        mine, norm = self.keys(i)
-        out = np.zeros(len(j), dtype=np.float64)
-        for n, other in enumerate(j.tolist()):
-            theirs, other_norm = self.keys(other)
-            shared = mine & theirs
-            if shared:
-                out[n] = sum(self.weight[k] ** 2 for k in shared) / (norm * other_norm)
-        return out
+        """Cosine of page i's term row with each of j's, in one product over their entries."""
+        columns, weights = self.terms(i)
+        rows = [self.terms(other) for other in j.tolist()]
+        if not rows:
+            return np.zeros(0, dtype=np.float64)
+        counts = np.array([len(c) for c, _ in rows], dtype=np.int64)
+        their_columns = np.concatenate([c for c, _ in rows])
+        dense = np.zeros(len(self.column) + 1, dtype=np.float64)
+        dense[columns] = weights
+        products = np.concatenate([w for _, w in rows]) * dense[their_columns]
+        owner = np.repeat(np.arange(len(j)), counts)
+        return np.bincount(owner, weights=products, minlength=len(j)).astype(np.float64)
 
     def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
         j = candidates
@@ -452,7 +463,7 @@ class _Scorer:
         best_col = order[block[top]]
         pair = np.stack([col_arg[best_col], best_col - block[top]], axis=1).astype(np.int32)
         targets = j[top]
-        shared = [sorted(self.keys(i)[0] & self.keys(int(t))[0], key=lambda k: (-self.idf[k], k))
+        shared = [sorted(self.keys(i) & self.keys(int(t)), key=lambda k: (-self.idf[k], k))
                   for t in targets]
         floats = {"score": rounded[top], "graph": np.round(graph[top], 4),
                   "dense": np.round(dense[top], 4), "coverage": np.round(covered[top], 4),
