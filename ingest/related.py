@@ -267,9 +267,9 @@ class VectorIndex:
                                for hits in found[n * size:(n + 1) * size]]
                 entries = [(at, page, no, -score) for at, top in enumerate(per_passage)
                            for score, page, no in top]
-                hits_of = Hits(*(np.array([e[f] for e in entries], dtype=dtype).reshape(-1)
-                                 for f, dtype in enumerate((np.int64, np.int64, np.int64,
-                                                            np.float32))))
+                table = np.array(entries, dtype=np.float64).reshape(-1, 4)
+                hits_of = Hits(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                               table[:, 2].astype(np.int64), table[:, 3].astype(np.float32))
                 out[i] = (distinct(hits_of.to),
                           np.array([_radius(top, kp) for top in per_passage], dtype=np.float32),
                           hits_of)
@@ -385,6 +385,7 @@ class _Scorer:
         self.term_keys = keys
         self._keys: dict[int, frozenset[str]] = {}  # made as rows need them
         self._terms: dict[int, tuple[Idx, npt.NDArray[np.float64]]] = {}
+        self._flat: tuple[Idx, Idx, npt.NDArray[np.float64]] | None = None  # see prepare_all
         self.vectors = vectors
         self._profiles = np.zeros(vectors.page.shape, np.float32)  # filled as rows need them
         self._profiled = np.zeros(len(pages), dtype=bool)
@@ -423,19 +424,40 @@ class _Scorer:
                                       weights / (norm or 1.0))
         return found
 
+    def prepare_all(self) -> None:
+        """Every page's profile and term row at once, when most rows are scored (a full
+        ingest): the same values `profiles` and `terms` give, without a call per candidate."""
+        n = len(self.ids)
+        missing = np.flatnonzero(~self._profiled)
+        if len(missing):
+            self._profiles[missing] = profiles_of(self.vectors, missing)
+            self._profiled[:] = True
+        rows = [self.terms(i) for i in range(n)]
+        counts = np.array([len(c) for c, _ in rows], dtype=np.int64)
+        self._flat = (np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                      np.concatenate([c for c, _ in rows]) if n else np.zeros(0, np.int64),
+                      np.concatenate([w for _, w in rows]) if n else np.zeros(0, np.float64))
+
     def graph(self, i: int, j: Idx) -> npt.NDArray[np.float64]:
         """Cosine of page i's term row with each of j's, in one product over their entries."""
         columns, weights = self.terms(i)
-        rows = [self.terms(other) for other in j.tolist()]
-        if not rows:
+        if not len(j):
             return np.zeros(0, dtype=np.float64)
-        counts = np.array([len(c) for c, _ in rows], dtype=np.int64)
-        their_columns = np.concatenate([c for c, _ in rows])
+        if self._flat is not None:
+            starts, flat_columns, flat_weights = self._flat
+            counts = starts[j + 1] - starts[j]
+            at = ranges(starts[j], counts)
+            their_columns, their_weights = flat_columns[at], flat_weights[at]
+        else:
+            rows = [self.terms(other) for other in j.tolist()]
+            counts = np.array([len(c) for c, _ in rows], dtype=np.int64)
+            their_columns = np.concatenate([c for c, _ in rows])
+            their_weights = np.concatenate([w for _, w in rows])
         dense = np.zeros(len(self.column) + 1, dtype=np.float64)
         dense[columns] = weights
-        products = np.concatenate([w for _, w in rows]) * dense[their_columns]
         owner = np.repeat(np.arange(len(j)), counts)
-        return np.bincount(owner, weights=products, minlength=len(j)).astype(np.float64)
+        return np.bincount(owner, weights=their_weights * dense[their_columns],
+                           minlength=len(j)).astype(np.float64)
 
     def rows(self, i: int, candidates: Idx, keep: int) -> PageRows:
         j = candidates
@@ -633,6 +655,8 @@ def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
         if not np.array_equal(mine, plan.old_candidates[i])}
     if previous is not None and len(rescore) < n:
         rescore |= _entering_rows(scorer, candidates, plan, previous.columns, rescore, params.keep)
+    if len(rescore) > n // 10:
+        scorer.prepare_all()
     fresh = {i: scorer.rows(i, candidates[i], params.keep) for i in sorted(rescore)}
     if previous is not None and len(rescore) < n:
         columns = RelatedColumns.assemble([p.id for p in pages], fresh, previous.columns,

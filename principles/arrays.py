@@ -53,15 +53,16 @@ def ranges(starts: npt.ArrayLike, lengths: npt.ArrayLike) -> Ints:
 
 
 def unit_rows(matrix: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
-    """Rows scaled to unit length, as float32 (zero rows stay zero). Rows that are unit
-    already (the encoders normalise) come back as they are, without a copy: a 10k-page
-    build's two 15 MB matrices cost more to allocate than to check."""
+    """Rows scaled to unit length, as float32 (zero rows stay zero). A row within 1e-6 of
+    unit length already (the encoders normalise) is kept as it is, so each row's result does
+    not depend on the others; when all are, the matrix comes back without a copy (a 10k-page
+    build's two 15 MB matrices cost more to allocate than to check)."""
     rows = np.asarray(matrix)
     norms = np.sqrt(np.einsum("ij,ij->i", rows, rows, dtype=np.float64))
-    if rows.dtype == np.float32 and (not len(norms) or np.abs(norms - 1.0).max() < 1e-6):
+    norms[(norms == 0) | (np.abs(norms - 1.0) < 1e-6)] = 1.0
+    if rows.dtype == np.float32 and (norms == 1.0).all():
         same: npt.NDArray[np.float32] = rows
         return same
-    norms[norms == 0] = 1.0
     unit: npt.NDArray[np.float32] = (rows / norms[:, None]).astype(np.float32)
     return unit
 
