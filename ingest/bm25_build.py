@@ -64,9 +64,11 @@ class Previous:
             pages = json.loads((folder / BM25_PAGES_FILE).read_text("utf-8"))
             if pages.get("version") != COUNTS_VERSION:
                 return None
-            tf = np.load(folder / BM25_TF_FILE, mmap_mode="r")
-            indptr = np.load(folder / "indptr.csc.index.npy", mmap_mode="r")
-            docs = np.load(folder / "indices.csc.index.npy", mmap_mode="r")
+            # read, not mapped: every entry is used, and a page fault per 4 KB of a mapping
+            # costs more on this machine class than one read of the file
+            tf = np.load(folder / BM25_TF_FILE)
+            indptr = np.load(folder / "indptr.csc.index.npy")
+            docs = np.load(folder / "indices.csc.index.npy")
             vocab_ids: dict[str, int] = json.loads((folder / "vocab.index.json").read_text("utf-8"))
             payloads = _payload_lines((folder / PAYLOADS_FILE).read_text("utf-8"))
         except (OSError, ValueError, KeyError, AttributeError):
@@ -77,7 +79,7 @@ class Previous:
         if not valid or payloads is None:
             return None
         terms = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr))
-        entries = Entries(vocab, terms, np.asarray(docs), tf.astype(np.int32), len(payloads))
+        entries = Entries(vocab, terms, docs, tf.astype(np.int32, copy=False), len(payloads))
         return cls(entries, list(pages["page_ids"]), np.array(pages["page_docs"], np.int32),
                    payloads)
 
