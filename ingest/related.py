@@ -92,6 +92,11 @@ class PageVectors:
     def sizes(self) -> Idx:
         return np.array([len(p) for p in self.passages], dtype=np.int64)
 
+    @cached_property
+    def starts(self) -> Idx:
+        """Where each page's passages begin in `flat`."""
+        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+
 
 @dataclass(frozen=True)
 class Params:
@@ -218,9 +223,6 @@ class StoredLists:
     hits_no: Ragged
     hits_score: Ragged
 
-    def hits(self, o: int) -> Hits:
-        return Hits(self.hits_at[o], self.hits_to[o], self.hits_no[o], self.hits_score[o])
-
 
 class VectorIndex:
     """The build's vector store, searched for neighbour lists by page index. Hits are ordered
@@ -289,7 +291,7 @@ def _radius(hits: Sequence[tuple[float, ...]], k: int) -> float:
 
 @dataclass
 class RelatedState:
-    """What a build's related rows were made from (STATE_FILE); `stored` when read back."""
+    """What a build's related rows were made from (STATE_FILE); read back as `StoredState`."""
 
     page_ids: list[str]
     lists: Lists
@@ -391,7 +393,7 @@ class _Scorer:
         self._profiled = np.zeros(len(pages), dtype=bool)
         self.passages = vectors.flat
         self.sizes = vectors.sizes
-        self.starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        self.starts = vectors.starts
         self.rank = np.empty(len(pages), dtype=np.int64)  # page id order breaks score ties
         self.rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = np.arange(len(pages))
 
@@ -549,7 +551,7 @@ class _Moved:
         self.is_changed[self.changed] = True
         self.page = unit_rows(vectors.page)
         self.passages = unit_rows(vectors.flat)
-        self.starts = np.concatenate([[0], np.cumsum(vectors.sizes)[:-1]]).astype(np.int64)
+        self.starts = vectors.starts
 
     def keeps_page_list(self, lists: Lists, i: int) -> bool:
         near, radius = lists.near[i], float(lists.near_radius[i])
