@@ -52,7 +52,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
-from principles.arrays import any_per_row, distinct, ranges, unit_rows
+from principles.arrays import any_per_row, distinct, places, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.npz import Ragged, ragged, ragged_rows
@@ -394,8 +394,7 @@ class _Scorer:
         self.passages = vectors.flat
         self.sizes = vectors.sizes
         self.starts = vectors.starts
-        self.rank = np.empty(len(pages), dtype=np.int64)  # page id order breaks score ties
-        self.rank[np.argsort(np.array(self.ids, dtype=str), kind="stable")] = np.arange(len(pages))
+        self.rank = places(self.ids)  # page id order breaks score ties
 
     def profiles(self, rows: Idx) -> Vectors:
         """Page profiles, computed on first use: after a small change only the pages in the

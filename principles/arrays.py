@@ -1,4 +1,5 @@
-"""Set algebra on 1-d integer arrays, sort-based.
+"""Array helpers the ingest steps share: set algebra on 1-d integer arrays (sort-based), rows
+stored flat, unit rows, places in sorted order.
 
 numpy 2.4's `np.unique` (and `union1d`, which calls it) finds distinct integers by hashing:
 ~0.1 s for 200k int64 keys on this machine class, where a sort and a neighbour comparison take
@@ -6,6 +7,8 @@ numpy 2.4's `np.unique` (and `union1d`, which calls it) finds distinct integers 
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -75,4 +78,12 @@ def any_per_row(flags: npt.NDArray[np.bool_], offsets: npt.ArrayLike) -> npt.NDA
         return np.zeros(rows, dtype=bool)
     starts = np.minimum(bounds[:-1], len(flags) - 1)
     found: npt.NDArray[np.bool_] = np.logical_or.reduceat(flags, starts) & (bounds[1:] > bounds[:-1])
+    return found
+
+
+def places(values: Sequence[str]) -> Ints:
+    """Each value's place among the values sorted (ties by position): page ids' order, used
+    to break score ties and to rank clusters."""
+    found: Ints = np.empty(len(values), dtype=np.int64)
+    found[np.argsort(np.array(values, dtype=str), kind="stable")] = np.arange(len(values))
     return found

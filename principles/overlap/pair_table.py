@@ -28,7 +28,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from principles.arrays import distinct
+from principles.arrays import distinct, places
 from principles.overlap import scoring
 
 COLUMNS = "pairs.npz"
@@ -211,8 +211,7 @@ def build_table(ids: Sequence[str], fresh: list[dict[str, Any]], previous: PairT
         segments.append(Segment(f"records-{number:06d}.bin", b"".join(encoded)))
         segment = np.concatenate([segment, np.full(len(written), len(segments) - 1)])
         offset = np.concatenate([offset, np.concatenate([[0], np.cumsum(written)[:-1]])])
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(np.array(ids, dtype=str), kind="stable")] = np.arange(len(ids))
+    rank = places(ids)
     order = np.lexsort((rank[b], rank[a], -score)) if len(a) else np.zeros(0, np.int64)
     return PairTable(ids, a[order], b[order], score[order], band[order],
                      np.full(len(order), -1, dtype=np.int32), segment.astype(np.int64)[order],

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from principles.arrays import distinct, union, unit_rows, within
+from principles.arrays import distinct, places, union, unit_rows, within
 from principles.embedder import Vectors
 from principles.npz import ragged, unragged
 from principles.overlap import cliques as cliques_of
@@ -270,10 +270,9 @@ def ranked(means: dict[Clique[N], float], place: Callable[[N], Any],
 
 
 def _id_order(ids: Sequence[str]) -> list[int]:
-    """Each row's place among the page ids sorted."""
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(np.array(ids, dtype=str), kind="stable")] = np.arange(len(ids))
-    return rank.tolist()
+    """Each row's place among the page ids sorted, as a list (indexed per page in Python)."""
+    rank: list[int] = places(ids).tolist()
+    return rank
 
 
 def _mean_score(scores: Scores[N], members: list[N], page: N | None = None) -> float:
