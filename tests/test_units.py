@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from ingest.aliases import resolve_aliases
@@ -16,6 +17,7 @@ from ingest.pages import Page
 from ingest.report import Report
 from ingest.steps import page_record
 from ingest.terms import resolve_terms
+from principles.arrays import places
 from principles.contract import Chunking, PageRecord, collection_names, store_graph, term_key
 from principles.errors import (
     ContentTooLarge,
@@ -27,6 +29,7 @@ from principles.errors import (
 )
 from principles.overlap import cliques
 from principles.overlap.draft import DraftError, DraftTooLong
+from principles.overlap.ranked_cliques import RankedCliques
 from principles.overlap.shingles import jaccard, shingles, signature
 from principles.settings import Settings
 from principles_graph.cli import exit_code
@@ -213,6 +216,59 @@ def test_clique_update_equals_a_full_search_after_random_edits() -> None:
         extra = {n for n in after if pick.random() < 0.2}
         assert cliques.update(None, after, cliques.find(before), moved | extra) == expected, trial
     assert any(len(c) >= 4 for c in expected)  # the graphs do have large cliques
+
+
+def _scored_graph(rng: random.Random, nodes: int, density: float) -> dict[int, dict[int, float]]:
+    scores: dict[int, dict[int, float]] = {i: {} for i in range(nodes)}
+    for i in range(nodes):
+        for j in range(i + 1, nodes):
+            if rng.random() < density:
+                scores[i][j] = scores[j][i] = round(rng.uniform(0.75, 1.0), 3)
+    return {i: others for i, others in scores.items() if others}
+
+
+def test_ranked_cliques_updated_equal_ranked_from_scratch() -> None:
+    """Pages removed and added (rows renumbered), pairs added, dropped and scored again: the
+    updated ranking, means and clusters are those of ranking the new graph from scratch."""
+    rng = random.Random(3)
+    for trial in range(150):
+        n_old = rng.randint(6, 40)
+        old_ids = [f"p{rng.randrange(10**6):06d}-{i}" for i in range(n_old)]
+        old = _scored_graph(rng, n_old, rng.choice([0.2, 0.4, 0.6]))
+        ranked = RankedCliques.of(cliques.find({a: set(b) for a, b in old.items()}), old,
+                                  places(old_ids))
+        gone = {o for o in range(n_old) if rng.random() < 0.1}
+        ids = [p for o, p in enumerate(old_ids) if o not in gone]
+        ids += [f"p{rng.randrange(10**6):06d}-new{k}" for k in range(rng.randint(0, 3))]
+        rng.shuffle(ids)
+        row = {p: i for i, p in enumerate(ids)}
+        new_of_old = np.array([row.get(p, -1) for p in old_ids], dtype=np.int64)
+        after: dict[int, dict[int, float]] = {}
+        for a, others in old.items():
+            for b, score in others.items():
+                if a not in gone and b not in gone:
+                    after.setdefault(int(new_of_old[a]), {})[int(new_of_old[b])] = score
+        rescored: set[int] = set()
+        for _ in range(rng.randint(0, 6)):  # a pair added, dropped or scored again
+            a, b = rng.sample(range(len(ids)), 2)
+            rescored |= {a, b}
+            if b in after.get(a, {}) and rng.random() < 0.4:
+                del after[a][b], after[b][a]
+            else:
+                score = round(rng.uniform(0.75, 1.0), 3)
+                after.setdefault(a, {})[b] = score
+                after.setdefault(b, {})[a] = score
+        after = {a: others for a, others in after.items() if others}
+        moved = rescored | {-1 - o for o in gone} | {i for i in range(len(ids))
+                                                    if rng.random() < 0.05}
+        node = np.where(new_of_old >= 0, new_of_old, -1 - np.arange(n_old))
+        place = places(ids)
+        got = ranked.updated(node, after, moved, rescored, place)
+        expected = RankedCliques.of(cliques.find({a: set(b) for a, b in after.items()}), after,
+                                    place)
+        assert [r.tolist() for r in got.members] == [r.tolist() for r in expected.members], trial
+        assert got.means.tolist() == expected.means.tolist(), trial
+        assert got.clusters(after, ids) == expected.clusters(after, ids), trial
 
 
 def test_point_number_is_the_uuid5_point_id_as_a_number() -> None:

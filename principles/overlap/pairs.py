@@ -19,8 +19,7 @@ updated around the pages whose strong pairs moved and keep their rank order.
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,11 @@ import numpy.typing as npt
 
 from principles.arrays import distinct, places, union, unit_rows, within
 from principles.embedder import Vectors
-from principles.npz import ragged, unragged
+from principles.npz import ragged, ragged_rows, unragged
 from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
-from principles.overlap.cliques import Clique, N
 from principles.overlap.pair_table import PairsArtefact, PairTable, Scores, build_table
+from principles.overlap.ranked_cliques import RankedCliques
 from principles.overlap.shingles import Signatures
 from principles.page_types import HUB_TYPES
 from principles.vectors import VectorStore, point_number
@@ -42,8 +41,8 @@ from principles.vectors import VectorStore, point_number
 NOT_COMPARED = HUB_TYPES
 NEIGHBOURS = 20
 STATE = "state.npz"
-STATE_VERSION = 2  # bump when scoring or the state changes: a state from older code is recomputed
-# 2: list scores, cliques stored in rank order
+STATE_VERSION = 3  # bump when scoring or the state changes: a state from older code is recomputed
+# 2: list scores, cliques stored in rank order; 3: each clique's pages in page-id order
 TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
 MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits
 
@@ -187,98 +186,23 @@ def _record(vectors: CorpusVectors, i: int, j: int, block: Vectors, forward: tup
             "shared": sorted(vectors.terms[i] & vectors.terms[j])}
 
 
-def strong_scores(pairs: list[dict[str, Any]]) -> Scores[str]:
-    """Pages joined by a strong or near-duplicate pair, with its score: the graph clusters are
-    cliques of."""
-    scores: Scores[str] = {}
-    for pair in pairs:
-        if pair["band"] in scoring.BANDS[:2]:
-            a, b, score = pair["a"], pair["b"], float(pair["score"])
-            scores.setdefault(a, {})[b] = score
-            scores.setdefault(b, {})[a] = score
-    return scores
-
-
-def adjacency(scores: Scores[N]) -> cliques_of.Adjacency[N]:
-    return {page: others.keys() for page, others in scores.items()}
-
-
-def clique_means(scores: Scores[N], cliques: set[Clique[N]],
-                 known: dict[Clique[N], float] | None = None,
-                 order: Callable[[N], Any] | None = None) -> dict[Clique[N], float]:
-    """Each clique's mean pair score, its pairs summed in page id order (`order` gives a
-    page's place in it when pages are rows); `known` ones (no pair rescored) are taken as
-    they are."""
-    known = known or {}
-    key: Callable[[N], Any] = order or _itself
-    return {c: known[c] if c in known else _mean_score(scores, sorted(c, key=key))
-            for c in cliques}
-
-
-def _itself(page: Any) -> Any:
-    return page
-
-
 def find_clusters(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Groups of 3+ pages that all overlap each other (cliques of strong/near-duplicate
     pairs), largest and strongest first; a page joins one cluster at most."""
-    scores = strong_scores(pairs)
-    return rank_clusters(scores, clique_means(scores, cliques_of.find(adjacency(scores))))
+    ids = sorted({p[end] for p in pairs for end in ("a", "b")})
+    row = {page_id: i for i, page_id in enumerate(ids)}
+    scores: Scores[int] = {}
+    for pair in pairs:
+        if pair["band"] in scoring.BANDS[:2]:
+            a, b, score = row[pair["a"]], row[pair["b"]], float(pair["score"])
+            scores.setdefault(a, {})[b] = score
+            scores.setdefault(b, {})[a] = score
+    place = np.arange(len(ids), dtype=np.int64)  # ids are sorted: a row is its place
+    return RankedCliques.of(cliques_of.find(_adjacency(scores)), scores, place).clusters(scores, ids)
 
 
-def rank_clusters(scores: Scores[N], means: dict[Clique[N], float],
-                  ids: Sequence[str] | None = None,
-                  order: list[Clique[N]] | None = None) -> list[dict[str, Any]]:
-    """Clusters from the maximal cliques and their mean scores (see `find_clusters`); with
-    `ids`, pages are rows of it and clusters name them by id. `order`: the cliques `ranked`
-    already."""
-    place: Callable[[Any], Any] = _itself
-    name: Callable[[Any], str] = str
-    if ids is not None:
-        place, name = _id_order(ids).__getitem__, ids.__getitem__
-    taken: set[Any] = set()
-    clusters: list[dict[str, Any]] = []
-    for clique in order if order is not None else ranked(means, place):
-        free = [p for p in clique if p not in taken]
-        if len(free) < 3:
-            continue
-        members = sorted(free, key=place)
-        taken.update(members)
-        clusters.append({"id": len(clusters) + 1, "pages": [name(p) for p in members],
-                         "score": round(_mean_score(scores, members), 4),
-                         "page_scores": {name(p): round(_mean_score(scores, members, p), 4)
-                                         for p in members}})
-    return clusters
-
-
-def ranked(means: dict[Clique[N], float], place: Callable[[N], Any],
-           before: dict[Clique[N], float] | None = None) -> list[Clique[N]]:
-    """The cliques largest first, then strongest, then by their pages' places in id order.
-    `before`: the previous build's cliques in this order, with their means. Those unchanged
-    keep their order (so do their keys: pages keep their id order when others come and go)
-    and the others are inserted, instead of sorting ~30k cliques again."""
-    def key(clique: Clique[N]) -> tuple[int, float, list[Any]]:
-        return -len(clique), -means[clique], sorted(map(place, clique))
-
-    if not before:
-        return sorted(means, key=key)
-    order = [c for c, mean in before.items() if means.get(c) == mean]
-    kept = set(order)
-    for clique in sorted((c for c in means if c not in kept), key=key):
-        bisect.insort(order, clique, key=key)
-    return order
-
-
-def _id_order(ids: Sequence[str]) -> list[int]:
-    """Each row's place among the page ids sorted, as a list (indexed per page in Python)."""
-    rank: list[int] = places(ids).tolist()
-    return rank
-
-
-def _mean_score(scores: Scores[N], members: list[N], page: N | None = None) -> float:
-    found = [scores[a][b] for n, a in enumerate(members)
-             for b in members[n + 1:] if page is None or page in (a, b)]
-    return sum(found) / len(found) if found else 0.0
+def _adjacency(scores: Scores[int]) -> cliques_of.Adjacency[int]:
+    return {page: others.keys() for page, others in scores.items()}
 
 
 @dataclass(frozen=True)
@@ -292,35 +216,22 @@ class PairsState:
     radius: npt.NDArray[np.float32]
     candidates: npt.NDArray[np.int64]  # (c, 2)
     params: list[float]
-    cliques: list[Idx] | None = None  # maximal cliques (3+) of the strong graph, as rows, ranked
-    clique_means: npt.NDArray[np.float64] | None = None  # each one's mean pair score
+    cliques: RankedCliques | None = None  # maximal cliques (3+) of the strong graph, as rows
     near_scores: list[Floats] | None = None  # the score of each page in `near`
     buckets: Idx | None = None  # (b, 2): the LSH bucket pairs among the candidates
-
-    def mean_of_cliques(self, node: list[int]) -> dict[Clique[int], float] | None:
-        """The cliques with their means, in rank order, each row of this state named by
-        `node[row]`."""
-        if self.cliques is None or self.clique_means is None:
-            return None
-        sizes = [len(rows) for rows in self.cliques]
-        named = (np.array(node, dtype=np.int64)[np.concatenate(self.cliques)].tolist()
-                 if self.cliques else [])
-        ends = np.cumsum(sizes).tolist()
-        return {frozenset(named[end - size:end]): mean for size, end, mean in zip(
-            sizes, ends, self.clique_means.tolist(), strict=True)}
 
     def save(self, folder: Path) -> None:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
                  hashes=np.array(self.hashes, dtype=str), **ragged("near", self.near),
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64),
-                 **(ragged("cliques", self.cliques) if self.cliques is not None else {}),
+                 **({"cliques_values": self.cliques.members.values.astype(np.int32),
+                     "cliques_offsets": self.cliques.members.offsets,
+                     "clique_means": self.cliques.means} if self.cliques is not None else {}),
                  **(ragged("near_scores", self.near_scores, np.float32)
                     if self.near_scores is not None else {}),
                  **({"buckets": self.buckets.reshape(-1, 2).astype(np.int32)}
-                    if self.buckets is not None else {}),
-                 **({"clique_means": self.clique_means} if self.clique_means is not None
-                    else {}))
+                    if self.buckets is not None else {}))
 
     @classmethod
     def load(cls, folder: Path) -> PairsState | None:
@@ -329,9 +240,8 @@ class PairsState:
             return None
         try:
             with np.load(path) as data:
-                kept = "cliques_offsets" in data.files  # not in a state from older code
-                cliques = unragged(data, "cliques") if kept else None
-                means = data["clique_means"] if kept else None
+                cliques = (RankedCliques(ragged_rows(data, "cliques"), data["clique_means"])
+                           if "cliques_offsets" in data.files else None)
                 scores = (unragged(data, "near_scores") if "near_scores_offsets" in data.files
                           else None)
                 buckets = (data["buckets"].reshape(-1, 2).astype(np.int64)
@@ -339,7 +249,7 @@ class PairsState:
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
                            unragged(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
-                           data["params"].tolist(), cliques, means, scores, buckets)
+                           data["params"].tolist(), cliques, scores, buckets)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
 
@@ -426,28 +336,23 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                                      carried)
     table = build_table(vectors.ids, fresh_records, previous.table if previous else None,
                         carried_rows, row_of_old)
-    # cliques of rows; a page of the previous build that is gone is row -1 - its old row
     scores = table.strong()
-    order = _id_order(vectors.ids).__getitem__
-    old_means = None
-    if usable and previous is not None and new_of_old is not None:
-        old_means = previous.state.mean_of_cliques(_nodes(new_of_old))
-    if old_means is None or previous is None:
-        means = clique_means(scores, cliques_of.find(adjacency(scores)), order=order)
-    else:  # a clique none of whose pages was in a pair scored now keeps its mean
-        # the strong graph moved only at pairs scored now and pairs no longer carried over
+    place = places(vectors.ids)
+    old_cliques = previous.state.cliques if usable and previous is not None else None
+    if old_cliques is None or previous is None or new_of_old is None:
+        cliques = RankedCliques.of(cliques_of.find(_adjacency(scores)), scores, place)
+    else:  # the strong graph moved only at pairs scored now and pairs no longer carried over
         rescored = set(np.concatenate([fresh // n, fresh % n]).tolist())
         old = previous.table
         dropped = (old.band < 2) & ~(carried_rows if carried_rows is not None
                                      else np.zeros(len(old), dtype=bool))
+        # a page of the previous build that is gone is node -1 - its old row
         old_nodes = np.array(_nodes(_rows_of(old.ids, vectors.ids)), dtype=np.int64)
         touched = rescored | set(old_nodes[old.a[dropped]].tolist()) | set(
             old_nodes[old.b[dropped]].tolist())
-        cliques = cliques_of.update(None, adjacency(scores), old_means, touched)
-        means = clique_means(scores, cliques, {c: m for c, m in old_means.items()
-                                               if c in cliques and not c & rescored}, order)
-    in_order = ranked(means, order, old_means)
-    clusters = rank_clusters(scores, means, vectors.ids, in_order)
+        cliques = old_cliques.updated(np.array(_nodes(new_of_old), dtype=np.int64), scores, touched,
+                                 rescored, place)
+    clusters = cliques.clusters(scores, vectors.ids)
     row_of = {page_id: i for i, page_id in enumerate(vectors.ids)}
     table = table.with_clusters({row_of[p]: c["id"] for c in clusters for p in c["pages"]})
     compared = int(eligible.sum())
@@ -459,9 +364,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                "clusters": clusters}
     state = PairsState(list(vectors.ids), hashes, near, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
-                       [np.fromiter(c, dtype=np.int64, count=len(c)) for c in in_order],
-                       np.array([means[c] for c in in_order], dtype=np.float64), near_scores,
-                       buckets)
+                       cliques, near_scores, buckets)
     return PairsArtefact(summary, table), state
 
 
