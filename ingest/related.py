@@ -45,7 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -55,7 +55,7 @@ from ingest.pages import Page
 from principles.arrays import any_per_row, distinct, places, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
-from principles.npz import Ragged, ragged, ragged_rows
+from principles.npz import PatchedRows, Ragged, ragged_rows, taken
 from principles.related_store import FLOATS, PageRows, RelatedColumns
 from principles.vectors import VectorStore, point_number
 
@@ -199,14 +199,36 @@ class Lists:
     """Per page: its nearest pages by page vector (`near`, with their scores), the pages its
     passages' nearest other-page passages belong to (`via`, from the entries in `hits`), and
     the radius of each list (the k-th hit's score; per passage for `via`). The scores let a
-    re-ingest keep a list that names a changed page without searching it again."""
+    re-ingest keep a list that names a changed page without searching it again. Rows are
+    carried over flat and the few searched again replace theirs (`PatchedRows`)."""
 
-    near: list[Idx]
-    near_scores: list[Floats]  # the score of each of `near`
+    near: PatchedRows  # of Idx
+    near_scores: PatchedRows  # the score of each of `near`
     near_radius: Floats  # (n,)
-    via: list[Idx]
-    passage_radius: list[Floats]  # per page, (m_i,)
-    hits: list[Hits]
+    via: PatchedRows  # of Idx
+    passage_radius: PatchedRows  # per page, (m_i,)
+    hits_at: PatchedRows
+    hits_to: PatchedRows
+    hits_no: PatchedRows
+    hits_score: PatchedRows
+
+    @classmethod
+    def empty(cls, n: int) -> Lists:
+        """Placeholders: every page's lists are searched or carried over."""
+        def ints() -> PatchedRows:
+            return PatchedRows.empty(n, np.int64)
+
+        def floats() -> PatchedRows:
+            return PatchedRows.empty(n, np.float32)
+
+        return cls(ints(), floats(), np.full(n, NO_RADIUS, np.float32), ints(), floats(),
+                   ints(), ints(), ints(), floats())
+
+    def hits(self, i: int) -> Hits:
+        return Hits(self.hits_at[i], self.hits_to[i], self.hits_no[i], self.hits_score[i])
+
+    def set_hits(self, i: int, hits: Hits) -> None:
+        self.hits_at[i], self.hits_to[i], self.hits_no[i], self.hits_score[i] = hits
 
 
 @dataclass(frozen=True)
@@ -295,24 +317,31 @@ class RelatedState:
 
     page_ids: list[str]
     lists: Lists
-    candidates: list[Idx]
+    candidates: PatchedRows  # of Idx
     df: dict[str, int]
     params: list[int]
 
     def save(self, folder: Path) -> None:
         keys = sorted(self.df)
+        lists = self.lists
         np.savez(folder / STATE_FILE, allow_pickle=False,
                  page_ids=np.array(self.page_ids, dtype=str), params=np.array(self.params),
-                 near_radius=self.lists.near_radius, df_keys=np.array(keys, dtype=str),
+                 near_radius=lists.near_radius, df_keys=np.array(keys, dtype=str),
                  df=np.array([self.df[k] for k in keys], dtype=np.int64),
-                 **ragged("near", self.lists.near), **ragged("via", self.lists.via),
-                 **ragged("near_scores", self.lists.near_scores, np.float32),
-                 **ragged("radius", self.lists.passage_radius, np.float32),
-                 **ragged("hits_at", [h.at for h in self.lists.hits], np.int16),
-                 **ragged("hits_to", [h.to for h in self.lists.hits], np.int32),
-                 **ragged("hits_no", [h.no for h in self.lists.hits], np.int16),
-                 **ragged("hits_score", [h.score for h in self.lists.hits], np.float32),
-                 **ragged("candidates", self.candidates))
+                 **_flat("near", lists.near, np.int32), **_flat("via", lists.via, np.int32),
+                 **_flat("near_scores", lists.near_scores, np.float32),
+                 **_flat("radius", lists.passage_radius, np.float32),
+                 **_flat("hits_at", lists.hits_at, np.int16),
+                 **_flat("hits_to", lists.hits_to, np.int32),
+                 **_flat("hits_no", lists.hits_no, np.int16),
+                 **_flat("hits_score", lists.hits_score, np.float32),
+                 **_flat("candidates", self.candidates, np.int32))
+
+
+def _flat(name: str, rows: PatchedRows, dtype: type[np.generic]) -> dict[str, npt.NDArray[Any]]:
+    """The arrays `ragged` writes (and `ragged_rows` reads), from rows carried over flat."""
+    flat = rows.flat()
+    return {f"{name}_offsets": flat.offsets, f"{name}_values": flat.values.astype(dtype)}
 
 
 
@@ -512,9 +541,10 @@ def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[in
     n = len(lists.near)
     wanted = np.zeros(n, dtype=bool)
     wanted[list(rows)] = True
-    sizes = [len(x) for x in lists.near] + [len(x) for x in lists.via]
+    near, via = lists.near.flat(), lists.via.flat()
+    sizes = np.concatenate([np.diff(near.offsets), np.diff(via.offsets)])
     source = np.repeat(np.concatenate([np.arange(n), np.arange(n)]), sizes)
-    target = np.concatenate([*lists.near, *lists.via]).astype(np.int64) if n else np.zeros(0, np.int64)
+    target = np.concatenate([near.values, via.values]).astype(np.int64)
     found: dict[int, set[int]] = {int(i): set() for i in np.flatnonzero(wanted)}
     back = wanted[target]
     for j, i in zip(target[back].tolist(), source[back].tolist(), strict=True):
@@ -564,7 +594,7 @@ class _Moved:
         return True
 
     def keeps_passage_lists(self, lists: Lists, i: int) -> bool:
-        hits = lists.hits[i]
+        hits = lists.hits(i)
         if (hits.to < 0).any():
             return False
         at = np.flatnonzero(self.is_changed[hits.to])
@@ -597,14 +627,14 @@ class _Moved:
             return set()
         owner = np.repeat(np.arange(len(self.vectors.passages)), self.vectors.sizes)
         mine = ranges(self.starts[self.changed], self.vectors.sizes[self.changed])
-        radius = np.concatenate(lists.passage_radius)
+        radius = lists.passage_radius.flat().values
         reach = self.passages @ self.passages[mine].T >= radius[:, None] - MARGIN
         out = set()
         for p, q in zip(*np.nonzero(reach), strict=True):
             page, to = int(owner[p]), int(owner[mine[q]])
             if page == to or self.is_changed[page] or page in out:
                 continue
-            hits, at, no = lists.hits[page], p - self.starts[page], mine[q] - self.starts[to]
+            hits, at, no = lists.hits(page), p - self.starts[page], mine[q] - self.starts[to]
             if not ((hits.at == at) & (hits.to == to) & (hits.no == no)).any():
                 out.add(page)
         return out
@@ -635,7 +665,8 @@ def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
     for i, (near, scores, radius) in by_page.items():
         lists.near[i], lists.near_scores[i], lists.near_radius[i] = near, scores, radius
     for i, (via, radii, hits) in by_passage.items():
-        lists.via[i], lists.passage_radius[i], lists.hits[i] = via, radii, hits
+        lists.via[i], lists.passage_radius[i] = via, radii
+        lists.set_hits(i, hits)
     found = set(by_page) | set(by_passage)
     # candidates are rebuilt for pages whose own lists moved, for the pages that entered or
     # left a list (the relation is symmetric) and for pages that had a stale candidate
@@ -647,13 +678,14 @@ def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
             rebuild.add(i)
             rebuild.update(x for x in now.symmetric_difference(before) if x >= 0)
     fresh_candidates = _candidates(lists, keys, postings, params.rare_term_pages, rebuild)
-    candidates = [fresh_candidates[i] if i in fresh_candidates else plan.old_candidates[i]
-                  for i in range(n)]
     # rows are recomputed where the candidates moved or the term weights did; where a changed
     # page is among unchanged candidates, only if it was in the rows or now enters them
     rescore = set(plan.changed) | plan.rescore | {
         i for i, mine in fresh_candidates.items()
         if not np.array_equal(mine, plan.old_candidates[i])}
+    candidates = plan.old_candidates  # from here on, this build's
+    for i, mine in fresh_candidates.items():
+        candidates[i] = mine
     if previous is not None and len(rescore) < n:
         rescore |= _entering_rows(scorer, candidates, plan, previous.columns, rescore, params.keep)
     if len(rescore) > n // 10:
@@ -669,16 +701,18 @@ def compute_related(pages: list[Page], vectors: PageVectors, index: VectorIndex,
                                     "related_pages_searched": len(found)})
 
 
-def _entering_rows(scorer: _Scorer, candidates: list[Idx], plan: _Plan, old: RelatedColumns,
+def _entering_rows(scorer: _Scorer, candidates: PatchedRows, plan: _Plan, old: RelatedColumns,
                    rescore: set[int], keep: int) -> set[int]:
     """Pages whose candidates are unchanged but include a changed page: rescored only if that
     page was in their rows or now scores near enough to their last row to enter them."""
     changed = np.zeros(len(candidates), dtype=bool)
     changed[plan.changed] = True
+    flat = candidates.flat()
     out = set()
-    for i, mine in enumerate(candidates):
-        if i in rescore or not len(mine) or not changed[mine].any():
+    for i in np.flatnonzero(any_per_row(changed[flat.values], flat.offsets)).tolist():
+        if i in rescore:
             continue
+        mine = candidates[i]
         o = plan.old_row[i]
         start, stop = int(old.offsets[o]), int(old.offsets[o + 1])
         rows = old.target[start:stop]
@@ -695,7 +729,7 @@ def _entering_rows(scorer: _Scorer, candidates: list[Idx], plan: _Plan, old: Rel
 @dataclass
 class _Plan:
     lists: Lists  # the previous build's lists mapped to this build (empty where unknown)
-    old_candidates: list[Idx]
+    old_candidates: PatchedRows  # of Idx
     old_row: list[int]  # this build's page -> its row in the previous build (-1: new)
     new_of_old: Idx  # the previous build's page -> its index now (-1: removed)
     changed: list[int]  # pages new or changed
@@ -711,14 +745,11 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
           postings: dict[str, list[int]], hashes: dict[str, str], previous: Previous | None,
           params: Params) -> _Plan:
     n = len(pages)
-    # placeholders: every page's lists are searched or carried over below
-    empty = Lists([np.zeros(0, np.int64)] * n, [np.zeros(0, np.float32)] * n,
-                  np.full(n, NO_RADIUS, np.float32), [np.zeros(0, np.int64)] * n,
-                  [np.zeros(0, np.float32)] * n, [Hits.none()] * n)
     everything = set(range(n))
     if previous is None or previous.state.params != params.record():
-        return _Plan(empty, [np.zeros(0, np.int64)] * n, [-1] * n, np.zeros(0, np.int64),
-                     list(range(n)), everything, set(everything), {}, set(), set(), everything)
+        return _Plan(Lists.empty(n), PatchedRows.empty(n, np.int64), [-1] * n,
+                     np.zeros(0, np.int64), list(range(n)), everything, set(everything), {},
+                     set(), set(), everything)
     state = previous.state
     old_position = {p: i for i, p in enumerate(state.page_ids)}
     old_row = [old_position.get(p.id, -1) for p in pages]
@@ -731,34 +762,34 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     stale = np.zeros(len(state.page_ids), dtype=bool)  # removed or changed, by old row
     stale[new_of_old < 0] = True
     stale[[old_row[i] for i in changed if old_row[i] >= 0]] = True
-    # unchanged pages keep their lists and candidates; those whose lists name a stale page
+    # unchanged pages keep their lists and candidates (row `carried[i]` of the previous
+    # build; changed pages start empty and are searched); those whose lists name a stale page
     # are searched again, those whose candidates do get them rebuilt
-    lists, old_candidates = empty, [np.zeros(0, np.int64)] * n
+    carried = np.array(old_row, dtype=np.int64).reshape(-1)
+    carried[changed] = -1
+    kept = np.flatnonzero(carried >= 0)  # unchanged pages, in both builds
+    olds = carried[kept]
     page_query, passage_query = set(changed), set(changed)
     before: dict[int, set[int]] = {}
-    kept = [i for i in range(n) if i not in page_query]  # unchanged pages, in both builds
-    olds = [old_row[i] for i in kept]
     stored = state.lists
     near, near_named = _remap(stored.near, new_of_old, stale)
     via, via_named = _remap(stored.via, new_of_old, stale)
     hits_to, _ = _remap(stored.hits_to, new_of_old, stale)
     candidates, candidates_named = _remap(state.candidates, new_of_old, stale)
-    scores = Ragged(stored.near_scores.values.copy(), stored.near_scores.offsets)
-    hit_scores = Ragged(stored.hits_score.values.copy(), stored.hits_score.offsets)
-    for target, rows in ((lists.near, near), (lists.via, via), (lists.near_scores, scores),
-                         (lists.passage_radius, stored.passage_radius),
-                         (old_candidates, candidates)):
-        for i, row in zip(kept, rows.rows(olds), strict=True):
-            target[i] = row
-    for i, *parts in zip(kept, stored.hits_at.rows(olds), hits_to.rows(olds),
-                         stored.hits_no.rows(olds), hit_scores.rows(olds), strict=True):
-        lists.hits[i] = Hits(*parts)
+    near_radius = np.full(n, NO_RADIUS, np.float32)
+    near_radius[kept] = stored.near_radius[olds]
+    def carry(rows: Ragged) -> PatchedRows:
+        return PatchedRows(taken(rows, carried))
+
+    lists = Lists(carry(near), carry(stored.near_scores), near_radius, carry(via),
+                  carry(stored.passage_radius), carry(stored.hits_at), carry(hits_to),
+                  carry(stored.hits_no), carry(stored.hits_score))
+    old_candidates = PatchedRows(taken(candidates, carried))
     for i in changed:  # searched below; until then no radius (the entering tests skip them)
         lists.passage_radius[i] = np.full(len(vectors.passages[i]), NO_RADIUS, np.float32)
-    lists.near_radius[kept] = state.lists.near_radius[olds]
-    page_suspects = [i for i, o in zip(kept, olds, strict=True) if near_named[o]]
-    passage_suspects = [i for i, o in zip(kept, olds, strict=True) if via_named[o]]
-    recheck = {i for i, o in zip(kept, olds, strict=True) if candidates_named[o]}
+    page_suspects = kept[near_named[olds]].tolist()
+    passage_suspects = kept[via_named[olds]].tolist()
+    recheck = set(kept[candidates_named[olds]].tolist())
     news = _Moved(vectors, changed)
     page_query.update(i for i in page_suspects if not news.keeps_page_list(lists, i))
     passage_query.update(i for i in passage_suspects if not news.keeps_passage_lists(lists, i))
@@ -784,9 +815,9 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
         carriers = np.zeros(n, dtype=bool)
         for key in moved:
             carriers[postings.get(key, [])] = True
-        sizes = np.fromiter(map(len, old_candidates), dtype=np.int64, count=n)
-        flat = np.concatenate(old_candidates) if n else np.zeros(0, np.int64)
-        owner = np.repeat(np.arange(n), sizes)[flat >= 0]
+        carried_over = old_candidates.flat()
+        flat = carried_over.values
+        owner = np.repeat(np.arange(n), np.diff(carried_over.offsets))[flat >= 0]
         hit = carriers.copy()
         hit[owner[carriers[flat[flat >= 0]]]] = True
         rescore = set(np.flatnonzero(hit).tolist())

@@ -16,6 +16,8 @@ from typing import Any, overload
 
 import numpy as np
 
+from principles.arrays import ranges
+
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name length, extra length
 
 
@@ -113,3 +115,60 @@ def ragged_rows(data: Any, name: str) -> Ragged:
     values = data[f"{name}_values"]
     return Ragged(values.astype(np.int64) if values.dtype.kind == "i" else values,
                   data[f"{name}_offsets"])
+
+
+def taken(rows: Ragged, order: np.ndarray[Any, Any]) -> Ragged:
+    """Row `order[i]` of `rows` as row i (an empty row where it is -1), in one gather."""
+    at = np.asarray(order, dtype=np.int64)
+    present = at >= 0
+    starts = np.where(present, rows.offsets[np.maximum(at, 0)], 0)
+    sizes = np.where(present, rows.offsets[np.maximum(at, 0) + 1] - starts, 0)
+    return Ragged(rows.values[ranges(starts, sizes)],
+                  np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+
+
+class PatchedRows(Sequence[np.ndarray[Any, Any]]):
+    """Rows stored flat with some of them replaced: a re-ingest carries ~10k rows over and
+    replaces a few dozen. Reading a row gives its replacement if any; `flat` gives them all as
+    one `Ragged` in one gather, without a pass over the rows carried over."""
+
+    def __init__(self, base: Ragged) -> None:
+        self.base = base
+        self.replaced: dict[int, np.ndarray[Any, Any]] = {}
+
+    @classmethod
+    def empty(cls, n: int, dtype: Any) -> PatchedRows:
+        return cls(Ragged(np.zeros(0, dtype), np.zeros(n + 1, np.int64)))
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray[Any, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[np.ndarray[Any, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> np.ndarray[Any, Any] | Sequence[np.ndarray[Any, Any]]:
+        if isinstance(i, slice):
+            return [self[n] for n in range(*i.indices(len(self)))]
+        found = self.replaced.get(i)
+        return found if found is not None else self.base[i]
+
+    def __setitem__(self, i: int, row: np.ndarray[Any, Any]) -> None:
+        self.replaced[i] = row
+
+    def flat(self) -> Ragged:
+        """Every row, replacements included, as one `Ragged`."""
+        if not self.replaced:
+            return self.base
+        base = self.base
+        sizes = np.diff(base.offsets)
+        starts = base.offsets[:-1].copy()
+        swapped = np.fromiter(self.replaced, np.int64, len(self.replaced))
+        rows = [self.replaced[i] for i in swapped.tolist()]
+        new_sizes = np.array([len(r) for r in rows], dtype=np.int64)
+        sizes[swapped] = new_sizes
+        starts[swapped] = len(base.values) + np.concatenate([[0], np.cumsum(new_sizes)[:-1]])
+        values = np.concatenate([base.values, *(np.asarray(r, base.values.dtype) for r in rows)])
+        return Ragged(values[ranges(starts, sizes)],
+                      np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
