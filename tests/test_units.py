@@ -352,3 +352,28 @@ def test_bucket_partners_are_the_bucket_pairs_of_those_rows() -> None:
     for rows in [[0], [3, 17], [30], list(range(31))]:
         assert signatures.bucket_partners(rows) == {p for p in every
                                                     if p[0] in rows or p[1] in rows}, rows
+
+
+def test_patched_rows_and_taken_equal_row_by_row_lists() -> None:
+    from principles.npz import PatchedRows, Ragged, ragged, taken
+
+    rng = random.Random(4)
+    for _ in range(100):
+        rows = [np.array([rng.randrange(50) for _ in range(rng.randrange(4))], np.int64)
+                for _ in range(rng.randrange(1, 12))]
+        stored = ragged("x", rows, np.int64)
+        base = Ragged(stored["x_values"], stored["x_offsets"])
+        order = [rng.randrange(-1, len(rows)) for _ in range(rng.randrange(0, 15))]
+        picked = taken(base, np.array(order, dtype=np.int64))
+        assert [r.tolist() for r in picked] == [rows[o].tolist() if o >= 0 else [] for o in order]
+        patched, expected = PatchedRows(picked), [r.tolist() for r in picked]
+        for _ in range(rng.randrange(4)):
+            if len(order):
+                i = rng.randrange(len(order))
+                row = np.array([rng.randrange(50) for _ in range(rng.randrange(5))], np.int64)
+                patched[i], expected[i] = row, row.tolist()
+        assert [r.tolist() for r in patched] == expected
+        flat = patched.flat()
+        assert [r.tolist() for r in flat] == expected
+        assert flat.offsets.tolist() == np.concatenate([[0], np.cumsum([len(r) for r in expected])]).tolist()
+    assert [r.tolist() for r in PatchedRows.empty(3, np.float32).flat()] == [[], [], []]
