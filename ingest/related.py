@@ -45,17 +45,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from ingest.pages import Page
+from ingest.related_state import (
+    NO_RADIUS,
+    STATE_VERSION,
+    Hits,
+    Lists,
+    RelatedState,
+    StoredState,
+)
 from principles.arrays import any_per_row, distinct, places, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
-from principles.npz import PatchedRows, Ragged, ragged_rows, taken
+from principles.npz import PatchedRows, Ragged, taken
 from principles.related_store import FLOATS, PageRows, RelatedColumns
 from principles.vectors import VectorStore, point_number
 
@@ -64,14 +71,11 @@ KEEP = 40  # enough for the Hugo export's five per resource type
 PAGE_NEIGHBOURS = 80
 PASSAGE_NEIGHBOURS = 80
 RARE_TERM_PAGES = 25
-STATE_FILE = "related_state.npz"
-STATE_VERSION = 2  # 2: list scores and passage list entries
 MARGIN = 1e-4  # the store's cosines and numpy's differ in the last bits: test generously
 TIE_SLACK = 4  # hits fetched beyond k, so equal scores at the cut are cut by page order
 
 Idx = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float32]
-NO_RADIUS = np.float32(-np.inf)  # a list shorter than k: any page would enter it
 
 
 @dataclass(frozen=True)
@@ -179,73 +183,6 @@ def coverage(a: Vectors, b: Vectors) -> tuple[float, tuple[int, int], float]:
 # --- neighbour lists from the vector index ------------------------------------------------
 
 
-class Hits(NamedTuple):
-    """One page's passage lists, entry by entry: which of its passages the list is of (`at`),
-    the page and passage number the entry is (`to`, `no`) and its score."""
-
-    at: Idx
-    to: Idx
-    no: Idx
-    score: Floats
-
-    @classmethod
-    def none(cls) -> Hits:
-        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
-                   np.zeros(0, np.float32))
-
-
-@dataclass
-class Lists:
-    """Per page: its nearest pages by page vector (`near`, with their scores), the pages its
-    passages' nearest other-page passages belong to (`via`, from the entries in `hits`), and
-    the radius of each list (the k-th hit's score; per passage for `via`). The scores let a
-    re-ingest keep a list that names a changed page without searching it again. Rows are
-    carried over flat and the few searched again replace theirs (`PatchedRows`)."""
-
-    near: PatchedRows  # of Idx
-    near_scores: PatchedRows  # the score of each of `near`
-    near_radius: Floats  # (n,)
-    via: PatchedRows  # of Idx
-    passage_radius: PatchedRows  # per page, (m_i,)
-    hits_at: PatchedRows
-    hits_to: PatchedRows
-    hits_no: PatchedRows
-    hits_score: PatchedRows
-
-    @classmethod
-    def empty(cls, n: int) -> Lists:
-        """Placeholders: every page's lists are searched or carried over."""
-        def ints() -> PatchedRows:
-            return PatchedRows.empty(n, np.int64)
-
-        def floats() -> PatchedRows:
-            return PatchedRows.empty(n, np.float32)
-
-        return cls(ints(), floats(), np.full(n, NO_RADIUS, np.float32), ints(), floats(),
-                   ints(), ints(), ints(), floats())
-
-    def hits(self, i: int) -> Hits:
-        return Hits(self.hits_at[i], self.hits_to[i], self.hits_no[i], self.hits_score[i])
-
-    def set_hits(self, i: int, hits: Hits) -> None:
-        self.hits_at[i], self.hits_to[i], self.hits_no[i], self.hits_score[i] = hits
-
-
-@dataclass(frozen=True)
-class StoredLists:
-    """`Lists` as the previous build stored them: rows read when used (`Ragged`)."""
-
-    near: Ragged
-    near_scores: Ragged
-    near_radius: Floats
-    via: Ragged
-    passage_radius: Ragged
-    hits_at: Ragged
-    hits_to: Ragged
-    hits_no: Ragged
-    hits_score: Ragged
-
-
 class VectorIndex:
     """The build's vector store, searched for neighbour lists by page index. Hits are ordered
     by score, then by page order: ties (duplicate pages have equal vectors) are cut the same
@@ -306,74 +243,6 @@ def _radius(hits: Sequence[tuple[float, ...]], k: int) -> float:
     if k == 0:
         return float("inf")
     return -float(hits[-1][0]) if len(hits) == k else float(NO_RADIUS)  # hits hold -score
-
-
-# --- the state a build keeps for the next one ---------------------------------------------
-
-
-@dataclass
-class RelatedState:
-    """What a build's related rows were made from (STATE_FILE); read back as `StoredState`."""
-
-    page_ids: list[str]
-    lists: Lists
-    candidates: PatchedRows  # of Idx
-    df: dict[str, int]
-    params: list[int]
-
-    def save(self, folder: Path) -> None:
-        keys = sorted(self.df)
-        lists = self.lists
-        np.savez(folder / STATE_FILE, allow_pickle=False,
-                 page_ids=np.array(self.page_ids, dtype=str), params=np.array(self.params),
-                 near_radius=lists.near_radius, df_keys=np.array(keys, dtype=str),
-                 df=np.array([self.df[k] for k in keys], dtype=np.int64),
-                 **_flat("near", lists.near, np.int32), **_flat("via", lists.via, np.int32),
-                 **_flat("near_scores", lists.near_scores, np.float32),
-                 **_flat("radius", lists.passage_radius, np.float32),
-                 **_flat("hits_at", lists.hits_at, np.int16),
-                 **_flat("hits_to", lists.hits_to, np.int32),
-                 **_flat("hits_no", lists.hits_no, np.int16),
-                 **_flat("hits_score", lists.hits_score, np.float32),
-                 **_flat("candidates", self.candidates, np.int32))
-
-
-def _flat(name: str, rows: PatchedRows, dtype: type[np.generic]) -> dict[str, npt.NDArray[Any]]:
-    """The arrays `ragged` writes (and `ragged_rows` reads), from rows carried over flat."""
-    flat = rows.flat()
-    return {f"{name}_offsets": flat.offsets, f"{name}_values": flat.values.astype(dtype)}
-
-
-
-@dataclass(frozen=True)
-class StoredState:
-    """A previous build's `RelatedState`, its rows read when used."""
-
-    page_ids: list[str]
-    lists: StoredLists
-    candidates: Ragged
-    df: dict[str, int]
-    params: list[int]
-
-    @classmethod
-    def load(cls, folder: Path) -> StoredState | None:
-        path = folder / STATE_FILE
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path) as data:
-                return cls(
-                    page_ids=data["page_ids"].tolist(),
-                    lists=StoredLists(
-                        ragged_rows(data, "near"), ragged_rows(data, "near_scores"),
-                        data["near_radius"], ragged_rows(data, "via"),
-                        ragged_rows(data, "radius"),
-                        *(ragged_rows(data, f"hits_{f}") for f in ("at", "to", "no", "score"))),
-                    candidates=ragged_rows(data, "candidates"),
-                    df=dict(zip(data["df_keys"].tolist(), data["df"].tolist(), strict=True)),
-                    params=data["params"].tolist())
-        except (OSError, ValueError, KeyError):
-            return None  # a damaged state only costs a full recompute
 
 
 @dataclass(frozen=True)
@@ -559,12 +428,12 @@ def _candidates(lists: Lists, keys: list[list[str]], postings: dict[str, list[in
     return {i: np.array(sorted(s), dtype=np.int64) for i, s in found.items()}
 
 
-def _remap(rows: Ragged, new_of_old: Idx,
-           stale: npt.NDArray[np.bool_]) -> tuple[Ragged, npt.NDArray[np.bool_]]:
+def _remap(rows: Ragged, new_of_old: Idx, stale: npt.NDArray[np.bool_],
+           same_order: bool) -> tuple[Ragged, npt.NDArray[np.bool_]]:
     """Rows of page indices of the previous build mapped to this build's (-1: removed), and
     which rows name a stale page; in one pass over all rows, not one per row."""
-    return (Ragged(new_of_old[rows.values], rows.offsets),
-            any_per_row(stale[rows.values], rows.offsets))
+    mapped = rows if same_order else Ragged(new_of_old[rows.values], rows.offsets)
+    return mapped, any_per_row(stale[rows.values], rows.offsets)
 
 
 class _Moved:
@@ -772,19 +641,27 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
     page_query, passage_query = set(changed), set(changed)
     before: dict[int, set[int]] = {}
     stored = state.lists
-    near, near_named = _remap(stored.near, new_of_old, stale)
-    via, via_named = _remap(stored.via, new_of_old, stale)
-    hits_to, _ = _remap(stored.hits_to, new_of_old, stale)
-    candidates, candidates_named = _remap(state.candidates, new_of_old, stale)
+    # the same pages in the same order (an edit): rows are carried over as they were read
+    same = len(state.page_ids) == n and bool((new_of_old == np.arange(n)).all())
+    near, near_named = _remap(stored.near, new_of_old, stale, same)
+    via, via_named = _remap(stored.via, new_of_old, stale, same)
+    hits_to, _ = _remap(stored.hits_to, new_of_old, stale, same)
+    candidates, candidates_named = _remap(state.candidates, new_of_old, stale, same)
     near_radius = np.full(n, NO_RADIUS, np.float32)
     near_radius[kept] = stored.near_radius[olds]
+
     def carry(rows: Ragged) -> PatchedRows:
-        return PatchedRows(taken(rows, carried))
+        if not same:
+            return PatchedRows(taken(rows, carried))
+        patched = PatchedRows(rows)
+        for i in changed:
+            patched[i] = rows.values[:0]
+        return patched
 
     lists = Lists(carry(near), carry(stored.near_scores), near_radius, carry(via),
                   carry(stored.passage_radius), carry(stored.hits_at), carry(hits_to),
                   carry(stored.hits_no), carry(stored.hits_score))
-    old_candidates = PatchedRows(taken(candidates, carried))
+    old_candidates = carry(candidates)
     for i in changed:  # searched below; until then no radius (the entering tests skip them)
         lists.passage_radius[i] = np.full(len(vectors.passages[i]), NO_RADIUS, np.float32)
     page_suspects = kept[near_named[olds]].tolist()

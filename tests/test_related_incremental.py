@@ -18,7 +18,8 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import steps
 from ingest.overlap_build import corpus_vectors
 from ingest.pipeline import IngestResult, ingest
-from ingest.related import STATE_FILE, Params, RelatedState, StoredState, VectorIndex, compute_related
+from ingest.related import Params, VectorIndex, compute_related
+from ingest.related_state import STATE_FILE, RelatedState, StoredState
 from principles.embedder import Encoder
 from principles.index import Manifest
 from principles.overlap import artefacts
