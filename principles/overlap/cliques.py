@@ -15,7 +15,7 @@ the pages whose neighbours changed (`moved`), and a maximal clique away from the
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Set
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Set
 from typing import TypeVar
 
 import networkx as nx
@@ -57,11 +57,31 @@ def update(before: Adjacency[N] | None, after: Adjacency[N], cliques: Iterable[C
         found.add(rest)
     for page in moved:
         if page in after:
-            around = after[page] | {page}
-            local = {n: after[n] & around for n in around}
-            found.update(frozenset(c) for c in nx.find_cliques(_nx(local), nodes=[page])
-                         if len(c) >= SMALLEST)
+            found.update(c for c in _cliques_with(after, page) if len(c) >= SMALLEST)
     return found
+
+
+def _cliques_with(graph: Adjacency[N], page: N) -> Iterator[Clique[N]]:
+    """The maximal cliques with `page`: it and each maximal clique among its neighbours (a
+    node joining such a clique neighbours `page` too). Bron-Kerbosch with a pivot, on the
+    adjacency as it is: building a networkx graph per page cost more than the search."""
+    for members in _maximal(graph, [page], set(graph[page]), set()):
+        yield frozenset(members)
+
+
+def _maximal(graph: Adjacency[N], clique: list[N], candidates: set[N],
+             excluded: set[N]) -> Iterator[list[N]]:
+    """Every maximal clique that extends `clique` by nodes of `candidates` and by none of
+    `excluded` (all of them neighbours of every node of `clique`)."""
+    if not candidates and not excluded:
+        yield clique
+        return
+    pivot = max(candidates | excluded, key=lambda node: len(candidates & graph[node]))
+    for node in list(candidates - graph[pivot]):
+        neighbours = graph[node]
+        yield from _maximal(graph, [*clique, node], candidates & neighbours, excluded & neighbours)
+        candidates.discard(node)
+        excluded.add(node)
 
 
 def _joined_by(graph: Adjacency[N], members: Clique[N], *, exclude: Set[N],
