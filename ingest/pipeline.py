@@ -20,9 +20,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ingest.corpus import corpus_hash, discover
+from ingest.corpus import corpus_hash, discover, file_digests
 from ingest.editorial import rules_digest
-from ingest.file_stamps import FileStamps, stamped_digests
 from ingest.report import Report, Severity
 from ingest.steps import STEPS, Build
 from ontology.vocab import ONTOLOGY_VERSION
@@ -111,14 +110,13 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
     started = time.perf_counter()
     report = Report()
     files = discover(settings.corpus_dir, report)
-    previous_build, previous = _previous(layout)
-    digests, stamps = stamped_digests(files, settings.max_file_bytes,
-                                      FileStamps.load(previous_build))
+    digests = file_digests(files, settings.max_file_bytes)
     digest = corpus_hash(files, [*(f.line() for f in report.findings),
                                  f"max_aliases={settings.max_aliases}"], settings.max_file_bytes,
                          digests)
     if settings.related_rules is not None:  # the rules file is part of what a build is made of
         digest = hashlib.sha256(digest.encode() + rules_digest(settings)).hexdigest()
+    previous_build, previous = _previous(layout)
     if not force and previous is not None and _up_to_date(settings, layout, previous, digest):
         old_report = previous_build / REPORT_FILE if previous_build else None
         if old_report and old_report.is_file():
@@ -143,7 +141,6 @@ def _run(settings: Settings, layout: IndexLayout, encoder: Encoder | None, force
         build.report.write(build.folder / REPORT_FILE)
         if build.parsed is not None:
             build.parsed.save(build.folder)
-        stamps.save(build.folder)
         counts.update(errors=report.count(Severity.ERROR), warnings=report.count(Severity.WARNING))
         manifest = Manifest(
             build_id=build_id, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -25,7 +25,6 @@ ALIASES_FILE = "aliases.json"
 NETWORK_FILE = "graph.json"
 REPORT_FILE = "report.json"
 PARSED_FILE = "parsed.json"  # ingest only: what the next ingest need not parse again
-STAMPS_FILE = "file-stamps.json"  # ingest only: the files the next ingest need not read again
 GRAPH_NT_FILE = "graph.nt"  # the RDF graph, one sorted line per triple (what SPARQL loads)
 GRAPH_TTL_FILE = "graph.ttl"  # the same graph as Turtle, for people
 GRAPH_PARTS_FILE = "graph_parts.json"  # where each subject's lines are in both (ingest only)
