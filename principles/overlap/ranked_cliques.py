@@ -39,8 +39,9 @@ def mean_score(scores: Scores[int], members: Sequence[int], page: int | None = N
     return sum(found) / len(found) if found else 0.0
 
 
-def _key(members: Sequence[int], mean: float, place: Idx) -> tuple[int, float, list[int]]:
-    return -len(members), -mean, place[np.asarray(members, dtype=np.int64)].tolist()
+def _key(members: Sequence[int], mean: float, place: list[int]) -> tuple[int, float, list[int]]:
+    """Members in page-id order give their places in order."""
+    return -len(members), -mean, [place[p] for p in members]
 
 
 class _Keys(Sequence[tuple[int, float, list[int]]]):
@@ -69,9 +70,10 @@ class RankedCliques:
     @classmethod
     def of(cls, cliques: Iterable[Clique[int]], scores: Scores[int], place: Idx) -> RankedCliques:
         """Every clique ranked from scratch."""
-        rows = [sorted(c, key=place.__getitem__) for c in cliques]
+        at = place.tolist()  # a list: read per page, in Python
+        rows = [sorted(c, key=at.__getitem__) for c in cliques]
         means = [mean_score(scores, r) for r in rows]
-        order = sorted(range(len(rows)), key=lambda k: _key(rows[k], means[k], place))
+        order = sorted(range(len(rows)), key=lambda k: _key(rows[k], means[k], at))
         return cls._from_rows([rows[k] for k in order], np.array(means, np.float64)[order]
                               if order else np.zeros(0, np.float64))
 
@@ -109,15 +111,17 @@ class RankedCliques:
         found = cliques_of.update(None, graph, before, moved)
         kept = np.flatnonzero(~look)
         # the cliques found (few) keep a mean where none of their pairs was scored again
-        rows = [sorted(c, key=place.__getitem__) for c in found]
+        at_place = place.tolist()
+        rows = [sorted(c, key=at_place.__getitem__) for c in found]
         means = [before[c] if c in before and not c & rescored else mean_score(scores, r)
                  for c, r in zip(found, rows, strict=True)]
-        order = sorted(range(len(rows)), key=lambda k: _key(rows[k], means[k], place))
+        order = sorted(range(len(rows)), key=lambda k: _key(rows[k], means[k], at_place))
         rows, means = [rows[k] for k in order], [means[k] for k in order]
         kept_sizes = offsets[kept + 1] - offsets[kept]
         kept_means = self.means[kept]
         keys = _Keys(values, offsets[kept], kept_sizes, kept_means, place)
-        at = [bisect.bisect_left(keys, _key(r, m, place)) for r, m in zip(rows, means, strict=True)]
+        at = [bisect.bisect_left(keys, _key(r, m, at_place))
+              for r, m in zip(rows, means, strict=True)]
         # both runs are in rank order: the found ones go in before the kept one they precede
         sizes = np.concatenate([kept_sizes, [len(r) for r in rows]]).astype(np.int64)
         extra = np.fromiter((p for r in rows for p in r), np.int64, int(sum(map(len, rows))))
