@@ -14,9 +14,10 @@ groups edges another way), so a build without it costs a full encode.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -152,76 +153,74 @@ def write_pieces(target: Path, pieces: Pieces, term_keys: Collection[str],
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         write_all(fd, HEAD.encode())
-        head = [",".join(pieces.term_nodes).encode()] if pieces.term_nodes else []
-        fresh, starts, ends = _fragments(head, pieces.nodes, None if old is None else old[:, :2])
-        at, lengths = _emit(fd, source, len(HEAD), fresh, starts, ends)
-        node_at, node_end = at[len(head):], (at + lengths)[len(head):]
-        end = int(at[-1] + lengths[-1]) if len(at) else len(HEAD)
+        head = [",".join(pieces.term_nodes)] if pieces.term_nodes else []
+        nodes, end = _section(fd, source, len(HEAD), [*head, *pieces.nodes],
+                              None if old is None else old[:, :2], len(head))
         write_all(fd, MIDDLE.encode())
-        head = [",".join(pieces.term_edges).encode()] if pieces.term_edges else []
-        fresh, starts, ends = _fragments(head, pieces.edges, None if old is None else old[:, 2:])
-        sizes = ends - starts
-        for f, text in fresh.items():
-            sizes[f] = len(text)
-        chosen = np.flatnonzero(sizes > 0)  # a page without edges adds no fragment
-        at, lengths = _emit(fd, source, end + len(MIDDLE),
-                            {k: fresh[f] for k, f in enumerate(chosen.tolist()) if f in fresh},
-                            starts[chosen], ends[chosen])
-        edge_at, edge_end = np.zeros(len(sizes), np.int64), np.zeros(len(sizes), np.int64)
-        edge_at[chosen], edge_end[chosen] = at, at + lengths
-        end = int(at[-1] + lengths[-1]) if len(at) else end + len(MIDDLE)
+        head = [",".join(pieces.term_edges)] if pieces.term_edges else []
+        edges, end = _section(fd, source, end + len(MIDDLE), [*head, *pieces.edges],
+                              None if old is None else old[:, 2:], len(head))
         write_all(fd, TAIL.encode())
     finally:
         os.close(fd)
         if source >= 0:
             os.close(source)
-    spans = np.column_stack([node_at, node_end, edge_at[len(head):], edge_end[len(head):]])
-    np.savez(target.parent / SPANS_FILE, spans=spans.astype(np.int64),
+    np.savez(target.parent / SPANS_FILE, spans=np.column_stack([nodes, edges]).astype(np.int64),
              size=np.int64(end + len(TAIL)), term_keys=np.array(sorted(term_keys), dtype=str))
 
 
-def _fragments(head: list[bytes], pieces: list[str | None], old: Longs | None
-               ) -> tuple[dict[int, bytes], Longs, Longs]:
-    """Fragments: `head`, then each piece: fresh ones encoded, None ones as `old` spans."""
-    starts = np.zeros(len(head) + len(pieces), dtype=np.int64)
-    ends = np.zeros(len(head) + len(pieces), dtype=np.int64)
-    if old is not None:
-        starts[len(head):], ends[len(head):] = old[:, 0], old[:, 1]
-    fresh = dict(enumerate(head))
-    fresh.update((len(head) + i, piece.encode()) for i, piece in enumerate(pieces)
-                 if piece is not None)
-    return fresh, starts, ends
+def _section(fd: int, source: int, base: int, texts: list[str | None], old: Longs | None,
+             skip: int) -> tuple[Longs, int]:
+    """The fragments joined by commas, written at `base` (an empty one adds nothing, not even
+    a comma): texts[f], or where None the previous file's bytes old[f - skip] (neighbours
+    there copied as one range). Returns [start, end) of every fragment after the first
+    `skip`, and where the section ends."""
+    fresh = [f for f, text in enumerate(texts) if text is not None]
+    sizes = np.zeros(len(texts), dtype=np.int64)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    ends = np.zeros(len(texts), dtype=np.int64)
+    if len(fresh) == len(texts):  # everything encoded: one join
+        text = ",".join(t for t in cast(list[str], texts) if t)
+        data = text.encode()
+        sizes[:] = ([len(t) for t in cast(list[str], texts)] if len(data) == len(text)
+                    else [len(t.encode()) for t in cast(list[str], texts)])
+        write_all(fd, data)
+    else:
+        assert old is not None, "pieces kept without the previous build's spans"
+        starts[skip:], ends[skip:] = old[:, 0], old[:, 1]
+        sizes = ends - starts
+        sizes[fresh] = [len(t.encode()) for t in (texts[f] for f in fresh) if t is not None]
+        _copy(fd, source, texts, np.flatnonzero(sizes > 0), starts, ends)
+    some = (sizes > 0).astype(np.int64)
+    at = base + np.cumsum(sizes) - sizes + np.cumsum(some) - some  # the commas before it
+    end = base + int(sizes.sum()) + max(int(some.sum()) - 1, 0)
+    return np.column_stack([at, at + sizes])[skip:], end
 
 
-def _emit(fd: int, source: int, base: int, fresh: Mapping[int, bytes], starts: Longs,
-          ends: Longs) -> tuple[Longs, Longs]:
-    """Fragments joined by commas, written at `base`: fresh[f] where given, else the previous
-    file's bytes [starts[f], ends[f]), neighbours there copied as one range. Returns where
-    each fragment starts and its length."""
-    lengths = ends - starts
-    if not len(starts):
-        return starts, lengths
-    is_fresh = np.zeros(len(starts), dtype=bool)
-    if fresh:
-        is_fresh[list(fresh)] = True
-        lengths[list(fresh)] = [len(text) for text in fresh.values()]
-    at = base + np.cumsum(lengths) - lengths + np.arange(len(starts), dtype=np.int64)
-    joined = np.zeros(len(starts), dtype=bool)  # copied with the fragment before it
-    joined[1:] = ~is_fresh[1:] & ~is_fresh[:-1] & (starts[1:] == ends[:-1] + 1)
+def _copy(fd: int, source: int, texts: list[str | None], live: Longs, starts: Longs,
+          ends: Longs) -> None:
+    """Fragments `live` joined by commas: the text of fresh ones, the previous file's ranges
+    of the others, a range that goes on where the one before ended copied with it."""
+    if not len(live):
+        return
+    kept = np.array([texts[f] is None for f in live.tolist()], dtype=bool)
+    joined = np.zeros(len(live), dtype=bool)
+    joined[1:] = kept[1:] & kept[:-1] & (starts[live[1:]] == ends[live[:-1]] + 1)
     firsts = np.flatnonzero(~joined)
-    lasts = np.append(firsts[1:], len(starts)) - 1
-    pending: list[bytes] = []
-    for k, (first, last) in enumerate(zip(firsts.tolist(), lasts.tolist(), strict=True)):
+    lasts = np.append(firsts[1:], len(live)) - 1
+    pending: list[str] = []  # fresh text, written at once
+    for k, (first, last) in enumerate(zip(live[firsts].tolist(), live[lasts].tolist(),
+                                          strict=True)):
         if k:
-            pending.append(b",")
-        if first in fresh:
-            pending.append(fresh[first])
+            pending.append(",")
+        text = texts[first]
+        if text is not None:
+            pending.append(text)
             continue
-        write_all(fd, b"".join(pending))
+        write_all(fd, "".join(pending).encode())
         pending = []
         append_range(source, fd, int(starts[first]), int(ends[last] - starts[first]))
-    write_all(fd, b"".join(pending))
-    return at, lengths
+    write_all(fd, "".join(pending).encode())
 
 
 def write_network_json(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | None,
