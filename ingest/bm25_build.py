@@ -9,13 +9,14 @@ a full build of the same corpus write equal files. Scores are those bm25s comput
 idf and term-frequency normalisation, k1 1.5, b 0.75).
 
 payloads.json holds one document's payload per line, so unchanged documents' lines are
-carried over as text; it is still one JSON list for the reader.
+carried over as runs of the previous file's bytes (ingest/payload_lines.py); it is still one
+JSON list for the reader. The entries are kept by term (ingest/bm25_entries.py), as the score
+matrix stores them, so a re-ingest edits them in place of rebuilding them.
 """
 
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,20 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
+from ingest.bm25_entries import Entries, Longs, counted, kept, merged, width
+from ingest.bm25_files import (
+    DATA,
+    INDICES,
+    INDPTR,
+    PARAMS,
+    VOCAB,
+    array_writer,
+    params_writer,
+    put,
+    vocab_writer,
+)
+from ingest.payload_lines import PayloadLines, assemble
+from principles.arrays import ranges
 from principles.contract import BM25_PAGES_FILE, BM25_TF_FILE
 from principles.sparse import tokenize
 
@@ -38,24 +53,14 @@ Doc = tuple[dict[str, Any], str]  # a document's payload and text
 
 
 @dataclass(frozen=True)
-class Entries:
-    """An index before scoring: (term, document, frequency), sorted by term, then document."""
-
-    vocab: list[str]  # sorted
-    terms: Ints
-    docs: Ints
-    tf: Ints
-    n_docs: int
-
-
-@dataclass(frozen=True)
 class Previous:
     """What a build's index keeps for the next one."""
 
     entries: Entries
     page_ids: list[str]
     page_docs: Ints  # documents per page, in page order
-    payloads: list[str]  # one JSON object per document
+    payloads: PayloadLines  # one JSON object per document
+    folder: Path
 
     @classmethod
     def load(cls, folder: Path) -> Previous | None:
@@ -67,21 +72,31 @@ class Previous:
             # read, not mapped: every entry is used, and a page fault per 4 KB of a mapping
             # costs more on this machine class than one read of the file
             tf = np.load(folder / BM25_TF_FILE)
-            indptr = np.load(folder / "indptr.csc.index.npy")
-            docs = np.load(folder / "indices.csc.index.npy")
-            vocab_ids: dict[str, int] = json.loads((folder / "vocab.index.json").read_text("utf-8"))
-            payloads = _payload_lines((folder / PAYLOADS_FILE).read_text("utf-8"))
+            indptr = np.load(folder / INDPTR)
+            docs = np.load(folder / INDICES)
+            vocab_ids: dict[str, int] = json.loads((folder / VOCAB).read_text("utf-8"))
+            payloads = PayloadLines.read(folder / PAYLOADS_FILE)
         except (OSError, ValueError, KeyError, AttributeError):
             return None
-        vocab = sorted((t for t in vocab_ids if t), key=vocab_ids.__getitem__)
-        valid = (payloads is not None and len(vocab) == len(indptr) - 1
-                 and len(docs) == len(tf) and docs.dtype == np.int32 and tf.dtype.kind in "iu")
+        vocab = _vocab(vocab_ids)
+        valid = (payloads is not None and len(vocab) == len(indptr) - 1 and len(docs) == len(tf)
+                 and len(indptr) > 0 and int(indptr[-1]) == len(docs)
+                 and docs.dtype == np.int32 and tf.dtype.kind in "iu")
         if not valid or payloads is None:
             return None
-        terms = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr))
-        entries = Entries(vocab, terms, docs, tf.astype(np.int32, copy=False), len(payloads))
+        entries = Entries(vocab, np.diff(indptr).astype(np.int64, copy=False), docs, tf,
+                          len(payloads))
         return cls(entries, list(pages["page_ids"]), np.array(pages["page_docs"], np.int32),
-                   payloads)
+                   payloads, folder)
+
+
+def _vocab(ids: dict[str, int]) -> list[str]:
+    """The terms by id (without bm25s's empty term). Saved in id order, so that order is
+    taken as it is when it holds."""
+    words = list(ids)
+    if words and words[-1] == "" and list(ids.values()) == list(range(len(words))):
+        return words[:-1]
+    return sorted((t for t in ids if t), key=ids.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -89,151 +104,126 @@ class Built:
     entries: Entries
     page_ids: list[str]
     page_docs: Ints
-    payloads: list[str]
+    payloads: bytes  # payloads.json
     tokenized_docs: int
+    previous: Previous | None = None  # the index it was built from
 
     def save(self, folder: Path) -> None:
+        """The index's files; each equal to the previous build's is hard-linked to it."""
         folder.mkdir(parents=True, exist_ok=True)
-        data, indices, indptr = bm25_matrix(self.entries)
-        retriever = bm25s.BM25(k1=K1, b=B)
-        retriever.scores = {"data": data, "indices": indices, "indptr": indptr,
-                            "num_docs": self.entries.n_docs}
-        vocab = {t: i for i, t in enumerate(self.entries.vocab)}
-        vocab[""] = len(vocab)  # as bm25s adds it: the id of a query with no known word
-        retriever.vocab_dict = vocab
-        retriever.nonoccurrence_array = None  # lucene scores need none
-        retriever.save(str(folder), show_progress=False)
-        (folder / PAYLOADS_FILE).write_text(_payloads_text(self.payloads), "utf-8")
-        np.save(folder / BM25_TF_FILE, _narrow(self.entries.tf))
-        (folder / BM25_PAGES_FILE).write_text(json.dumps(
-            {"version": COUNTS_VERSION, "page_ids": self.page_ids,
-             "page_docs": self.page_docs.tolist()}), "utf-8")
+        entries, old = self.entries, self.previous
+        was = old.entries if old is not None else None
+
+        def linked(name: str, equal: bool) -> Path | None:
+            return old.folder / name if old is not None and equal else None
+
+        same_docs = was is not None and np.array_equal(entries.docs, was.docs)
+        same_df = was is not None and np.array_equal(entries.df, was.df)
+        same_tf = was is not None and np.array_equal(entries.tf, was.tf)
+        same_n = was is not None and entries.n_docs == was.n_docs
+        put(folder / DATA, linked(DATA, same_docs and same_df and same_tf and same_n),
+            lambda path: np.save(path, scores(entries), allow_pickle=False))
+        put(folder / INDICES, linked(INDICES, same_docs),
+            array_writer(entries.docs.astype(np.int32, copy=False)))
+        put(folder / INDPTR, linked(INDPTR, same_df), array_writer(column_starts(entries.df)))
+        put(folder / VOCAB, linked(VOCAB, was is not None and (entries.vocab is was.vocab
+                                                            or entries.vocab == was.vocab)),
+            vocab_writer(entries.vocab))
+        put(folder / PARAMS, linked(PARAMS, same_n), params_writer(K1, B, entries.n_docs))
+        put(folder / PAYLOADS_FILE, linked(PAYLOADS_FILE, old is not None
+                                         and self.payloads == old.payloads.text),
+            lambda path: path.write_bytes(self.payloads))
+        tf = entries.tf  # in the smallest type that holds it (mostly 1 byte: a quarter to write)
+        put(folder / BM25_TF_FILE, linked(BM25_TF_FILE, same_tf),
+            array_writer(tf.astype(width(int(tf.max(initial=0))), copy=False)))
+        put(folder / BM25_PAGES_FILE, linked(BM25_PAGES_FILE, old is not None
+                                           and self.page_ids == old.page_ids
+                                           and np.array_equal(self.page_docs, old.page_docs)),
+            lambda path: path.write_text(json.dumps(
+                {"version": COUNTS_VERSION, "page_ids": self.page_ids,
+                 "page_docs": self.page_docs.tolist()}), "utf-8"))
 
 
 def build(page_ids: Sequence[str], fresh: Mapping[str, list[Doc]],
           previous: Previous | None) -> Built:
     """The index over `page_ids`' documents, in page order: those of pages in `fresh` from
     their texts, every other page's from `previous`, which must hold them."""
-    position = {page_id: j for j, page_id in enumerate(previous.page_ids)} if previous else {}
-    old_docs = previous.page_docs.tolist() if previous else []
-    page_docs = np.array([len(fresh[p]) if p in fresh else old_docs[position[p]]
-                          for p in page_ids], dtype=np.int32)
-    starts = np.cumsum(page_docs) - page_docs
-    n_docs = int(page_docs.sum())
-    payloads: list[str] = [""] * n_docs
-    fresh_docs: list[int] = []
+    ids = list(page_ids)
+    at = {page_id: i for i, page_id in enumerate(ids)}
+    fresh_at = np.array(sorted(at[p] for p in fresh if p in at), dtype=np.int64)
+    old_at = _old_places(ids, previous)
+    old_at[fresh_at] = -1
+    carried = np.flatnonzero(old_at >= 0)
+    if len(carried) + len(fresh_at) != len(ids):
+        raise KeyError(f"no documents for page {ids[int(np.flatnonzero(old_at < 0)[0])]!r}")
+    page_docs = np.zeros(len(ids), dtype=np.int32)
+    page_docs[fresh_at] = [len(fresh[ids[i]]) for i in fresh_at.tolist()]
+    if previous is not None:
+        page_docs[carried] = previous.page_docs[old_at[carried]]
+    starts = np.cumsum(page_docs, dtype=np.int64) - page_docs
+    source = np.full(int(page_docs.sum()), -1, dtype=np.int64)  # each document's previous one
+    if previous is not None and len(carried):
+        old_starts = np.cumsum(previous.page_docs, dtype=np.int64) - previous.page_docs
+        sizes = page_docs[carried]
+        source[ranges(starts[carried], sizes)] = ranges(old_starts[old_at[carried]], sizes)
+    n_docs = len(source)
+    lines: dict[int, str] = {}
     texts: list[str] = []
-    for i, page_id in enumerate(page_ids):
-        for k, (payload, text) in enumerate(fresh.get(page_id, ())):
-            payloads[int(starts[i]) + k] = json.dumps(payload)
-            fresh_docs.append(int(starts[i]) + k)
+    for i in fresh_at.tolist():
+        for k, (payload, text) in enumerate(fresh[ids[i]]):
+            lines[int(starts[i]) + k] = json.dumps(payload)
             texts.append(text)
-    counted = [Counter(tokens) for tokens in tokenize(texts)] if texts else []
-    new_at = [i for i, p in enumerate(page_ids) if p not in fresh]
-    carried = np.column_stack([np.array(new_at, dtype=np.int64),
-                               np.array([position[page_ids[i]] for i in new_at], dtype=np.int64)])
-    kept = _kept(previous, carried, starts, n_docs, payloads) if previous else None
-    entries = _merge(kept, fresh_docs, counted, n_docs)
-    return Built(entries, list(page_ids), page_docs, payloads, len(texts))
+    counts = [Counter(tokens) for tokens in tokenize(texts)] if texts else []
+    old = None
+    if previous is not None and len(carried):
+        renumbered = np.full(previous.entries.n_docs, -1, dtype=np.int32)
+        new_docs = np.flatnonzero(source >= 0)
+        renumbered[source[new_docs]] = new_docs
+        old = kept(previous.entries, renumbered, n_docs)
+    vocab = _vocab_with(old.vocab if old else [], counts)
+    entries = merged(old, counted(vocab, list(lines), counts, n_docs))
+    payloads = assemble(previous.payloads if previous else None, source, lines)
+    return Built(entries, ids, page_docs, payloads, len(texts), previous)
 
 
-def _kept(previous: Previous, carried: npt.NDArray[np.int64], starts: Ints, n_docs: int,
-          payloads: list[str]) -> Entries | None:
-    """The previous entries of the carried pages' documents (rows: new, old page position),
-    renumbered to their new documents; their payload lines are copied into `payloads`."""
-    if not len(carried):
-        return None
-    old_starts = np.cumsum(previous.page_docs) - previous.page_docs
-    sizes = previous.page_docs[carried[:, 1]]
-    within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    target = np.repeat(starts[carried[:, 0]], sizes) + within
-    source = np.repeat(old_starts[carried[:, 1]], sizes) + within
-    lines = previous.payloads
-    for old_doc, new_doc in zip(source.tolist(), target.tolist(), strict=True):
-        payloads[new_doc] = lines[old_doc]
-    renumbered = np.full(previous.entries.n_docs, -1, dtype=np.int32)
-    renumbered[source] = target
-    old = previous.entries
-    docs = renumbered[old.docs]
-    keep = docs >= 0
-    terms = old.terms[keep]
-    used = np.flatnonzero(np.bincount(terms, minlength=len(old.vocab)))
-    vocab_ids = np.full(len(old.vocab), -1, dtype=np.int32)
-    vocab_ids[used] = np.arange(len(used), dtype=np.int32)
-    entries = Entries([old.vocab[t] for t in used.tolist()], vocab_ids[terms], docs[keep],
-                      old.tf[keep], n_docs)
-    if not bool(np.all(np.diff(source) > 0)):  # the carried pages came in another order
-        entries = _sorted(entries)
-    return entries
+def _old_places(ids: list[str], previous: Previous | None) -> npt.NDArray[np.int64]:
+    """Each page's place in the previous build's page order, -1 if it had none."""
+    if previous is None:
+        return np.full(len(ids), -1, dtype=np.int64)
+    if previous.page_ids == ids:
+        return np.arange(len(ids), dtype=np.int64)
+    position = {page_id: j for j, page_id in enumerate(previous.page_ids)}
+    return np.array([position.get(p, -1) for p in ids], dtype=np.int64)
 
 
-def _merge(kept: Entries | None, fresh_docs: list[int], counted: list[Counter[str]],
-           n_docs: int) -> Entries:
-    """Kept entries and the fresh documents' counts as one sorted set of entries."""
-    kept_vocab = kept.vocab if kept else []
-    known = set(kept_vocab)
-    added = sorted({t for c in counted for t in c if t not in known})
-    vocab = sorted(kept_vocab + added) if added else kept_vocab  # two sorted runs: linear
-    sizes = [len(c) for c in counted]
-    words = [t for c in counted for t in c]
-    ids = {t: bisect_left(vocab, t) for t in set(words)}
-    fresh = _sorted(Entries(
-        vocab, np.fromiter((ids[t] for t in words), np.int32, len(words)),
-        np.repeat(np.array(fresh_docs, dtype=np.int32), sizes),
-        np.fromiter((f for c in counted for f in c.values()), np.int32, len(words)), n_docs))
-    if kept is None:
-        return fresh
-    terms = kept.terms
-    if added:  # a kept term moves up by the number of added terms sorted before it
-        shift = np.searchsorted(np.array(added), np.array(kept_vocab)).astype(np.int32)
-        terms = terms + shift[terms]
-    at = np.searchsorted(_keys(terms, kept.docs), _keys(fresh.terms, fresh.docs))
-    return Entries(vocab, np.insert(terms, at, fresh.terms), np.insert(kept.docs, at, fresh.docs),
-                   np.insert(kept.tf, at, fresh.tf), n_docs)
+def _vocab_with(vocab: list[str], counts: list[Counter[str]]) -> list[str]:
+    """The sorted vocabulary with the counted terms added."""
+    known = set(vocab)
+    added = {t for c in counts for t in c if t not in known}
+    return sorted(vocab + list(added)) if added else vocab
 
 
-def _keys(terms: Ints, docs: Ints) -> npt.NDArray[np.int64]:
-    return (terms.astype(np.int64) << 32) | docs.astype(np.int64)
-
-
-def _sorted(entries: Entries) -> Entries:
-    order = np.argsort(_keys(entries.terms, entries.docs), kind="stable")
-    return Entries(entries.vocab, entries.terms[order], entries.docs[order], entries.tf[order],
-                   entries.n_docs)
-
-
-def bm25_matrix(entries: Entries) -> tuple[npt.NDArray[np.float32], Ints, npt.NDArray[np.int64]]:
-    """bm25s's score matrix (documents x terms, CSC: data, indices, indptr) of the entries,
-    with its arithmetic: idf rounded to float32, then the product in float64."""
-    n_docs, n_terms = entries.n_docs, len(entries.vocab)
-    df = np.bincount(entries.terms, minlength=n_terms)
-    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+def column_starts(df: Longs) -> Longs:
+    """The score matrix's indptr: where each term's entries start, then their count."""
+    indptr = np.zeros(len(df) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    lengths = np.bincount(entries.docs, weights=entries.tf, minlength=n_docs)
+    return indptr
+
+
+def scores(entries: Entries) -> npt.NDArray[np.float32]:
+    """The score of each entry, as bm25s computes it: idf rounded to float32, then the product
+    in float64. The length normalisation is made once per document (the same operations on
+    the same values as per entry) and the products in place: one pass over the entries each."""
+    n_docs, df = entries.n_docs, entries.df
+    tf = entries.tf.astype(np.float64)
+    lengths = np.bincount(entries.docs, weights=tf, minlength=n_docs)  # float weights: 2x faster
     average = float(lengths.sum()) / n_docs if n_docs else 0.0
     idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-    tf = entries.tf.astype(np.float64)
-    norm = K1 * ((1 - B) + B * lengths[entries.docs] / average) + tf if average else tf
-    data = (idf[entries.terms].astype(np.float64) * (tf / norm)).astype(np.float32)
-    return data, entries.docs.astype(np.int32), indptr
-
-
-def _narrow(tf: Ints) -> npt.NDArray[np.unsignedinteger[Any]]:
-    """Frequencies in the smallest type that holds them (mostly 1 byte: a quarter to write)."""
-    top = int(tf.max(initial=0))
-    dtype = np.uint8 if top < 1 << 8 else np.uint16 if top < 1 << 16 else np.uint32
-    return tf.astype(dtype)
-
-
-def _payloads_text(lines: list[str]) -> str:
-    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
-
-
-def _payload_lines(text: str) -> list[str] | None:
-    """The documents' payload lines of a payloads.json `_payloads_text` wrote, else None."""
-    if text.strip() == "[]":
-        return []
-    lines = text.split("\n")
-    if len(lines) < 3 or lines[0] != "[" or lines[-2:] != ["]", ""]:
-        return None
-    return [line.removesuffix(",") for line in lines[1:-2]]
+    if average:
+        norm = np.take(K1 * ((1 - B) + B * lengths / average), entries.docs)
+        norm += tf
+    else:
+        norm = tf.copy()
+    product = np.divide(tf, norm, out=norm)
+    np.multiply(np.repeat(idf, df), product, out=product)
+    return product.astype(np.float32)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from ingest.network import EDGE_KIND, RELATED_EDGES, RELATED_MIN_SCORE
 from ingest.pages import Page
@@ -22,6 +23,7 @@ from principles.related_store import RelatedColumns
 
 Attrs = dict[str, Any]
 _quote: Callable[[str], str] = json.encoder.encode_basestring_ascii  # what json.dumps uses
+quote = _quote
 
 
 def _value(value: object) -> str:
@@ -86,22 +88,44 @@ def _term_edges(graph: _Multigraph, terms: dict[str, Term]) -> None:
                            f'"kind":"{edge_kind}",')
 
 
+HEAD, MIDDLE, TAIL = '{"directed":true,"multigraph":true,"graph":{},"nodes":[', '],"edges":[', "]}"
+
+
 def _document(nodes: list[str], edges: list[str]) -> str:
-    return ('{"directed":true,"multigraph":true,"graph":{},"nodes":[' + ",".join(nodes)
-            + '],"edges":[' + ",".join(edges) + "]}")
+    return HEAD + ",".join(nodes) + MIDDLE + ",".join(edges) + TAIL
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """graph.json in pieces: the term nodes and the term edges, then each page's node and its
+    edges joined ("" when it has none), in page order. None marks a page's piece the caller
+    keeps from the previous build (ingest/network_spans.py)."""
+
+    term_nodes: list[str]
+    term_edges: list[str]
+    nodes: list[str | None]
+    edges: list[str | None]
+
+    def text(self) -> str:
+        assert None not in self.nodes and None not in self.edges, "pieces kept from elsewhere"
+        return _document([*self.term_nodes, *cast(list[str], self.nodes)],
+                         [*self.term_edges, *(e for e in cast(list[str], self.edges) if e)])
 
 
 def network_json(pages: list[Page], terms: dict[str, Term],
                  related: RelatedColumns | None = None) -> str:
     """The node-link JSON of `build_network(pages, terms, related)`, added in its order."""
-    direct = _direct(pages, terms, related)
-    return direct if direct is not None else _network(pages, terms, related).node_link()
+    pieces = direct(pages, terms, related)
+    return pieces.text() if pieces is not None else general(pages, terms, related).node_link()
 
 
-def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] | None:
-    """Each page's `similar` edges as JSON, by page index; None if an edge would make a node
-    or repeat one (the general path then keeps networkx's order)."""
-    if any(page_id not in index for page_id in related.page_ids):
+def _similar(related: RelatedColumns, index: dict[str, int],
+             wanted: npt.NDArray[np.bool_] | None = None) -> list[list[str]] | None:
+    """Each page's `similar` edges as JSON, by page index (only for pages `wanted`, if given);
+    None if an edge would make a node or repeat one (the general path then keeps networkx's
+    order)."""
+    slots = [index.get(page_id, -1) for page_id in related.page_ids]
+    if -1 in slots:
         return None
     offsets = related.offsets.astype(np.int64)
     take = np.minimum(np.diff(offsets), RELATED_EDGES)
@@ -111,8 +135,11 @@ def _similar(related: RelatedColumns, index: dict[str, int]) -> list[list[str]] 
     targets = related.target[rows].astype(np.int64)
     if len(distinct(sources * len(related.page_ids) + targets)) != len(rows):
         return None
-    names = [_quote(page_node(page_id)) for page_id in related.page_ids]
-    slots = [index[page_id] for page_id in related.page_ids]
+    if wanted is not None:
+        chosen = wanted[np.array(slots, dtype=np.int64)[sources]]
+        rows, sources, targets = rows[chosen], sources[chosen], targets[chosen]
+    names = {i: _quote(page_node(related.page_ids[i]))
+             for i in distinct(np.concatenate([sources, targets])).tolist()}
     out: list[list[str]] = [[] for _ in index]
     tenths = rounded(related.floats["score"][rows])  # the score is round(x, 4): tenths / 10^4
     text: dict[int, str] = {}
@@ -138,16 +165,20 @@ def rounded(scores: np.ndarray) -> np.ndarray:
     return k.astype(np.int64)
 
 
-def _direct(pages: list[Page], terms: dict[str, Term],
-            related: RelatedColumns | None) -> str | None:
+def direct(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | None,
+            kept_nodes: npt.NDArray[np.bool_] | None = None,
+            kept_edges: npt.NDArray[np.bool_] | None = None) -> Pieces | None:
     """The JSON written page by page, without the edge dicts, for the usual graph: pages'
     edges go to terms and pages that exist, at most one edge from a page to each node, so a
     page's edges are in the order they were added. None when that does not hold (then
-    `_network`, which keeps networkx's grouping)."""
+    `general`, which keeps networkx's grouping). Pages whose node or edges are `kept_*` are
+    not encoded: their pieces are None (the caller vouches they pass these checks)."""
     index = {page.id: i for i, page in enumerate(pages)}
     if len(index) != len(pages):
         return None
-    similar = _similar(related, index) if related is not None else [[] for _ in pages]
+    fresh_edges = ~kept_edges if kept_edges is not None else None
+    similar = (_similar(related, index, fresh_edges) if related is not None
+               else [[] for _ in pages])
     term_graph = _Multigraph()  # terms and their edges: few, the general way
     for term in terms.values():
         term_graph.node(term_node(term.key), {"kind": "term", "taxonomy": term.kind,
@@ -163,12 +194,25 @@ def _direct(pages: list[Page], terms: dict[str, Term],
         if term.kind in tails:
             tails[term.kind][term.slug] = (f',"target":{_quote(term_node(term.key))},'
                                            f'"key":"{EDGE_KIND[term.kind]}"}}')
-    nodes, edges = term_graph.parts()
+    term_nodes, term_edges = term_graph.parts()
+    skip_node = kept_nodes.tolist() if kept_nodes is not None else [False] * len(pages)
+    skip_edges = kept_edges.tolist() if kept_edges is not None else [False] * len(pages)
+    nodes: list[str | None] = []
+    all_edges: list[str | None] = []
     for i, page in enumerate(pages):
+        if skip_node[i] and skip_edges[i]:
+            nodes.append(None)
+            all_edges.append(None)
+            continue
         name = _quote(page_node(page.id))
-        nodes.append(f'{{"kind":"page","title":{_quote(page.title)},"type":{_quote(page.type)},'
+        nodes.append(None if skip_node[i] else
+                     f'{{"kind":"page","title":{_quote(page.title)},"type":{_quote(page.type)},'
                      f'"url":{_quote(page.url)},"draft":{"true" if page.draft else "false"},'
                      f'"id":{name}}}')
+        if skip_edges[i]:
+            all_edges.append(None)
+            continue
+        edges: list[str] = []
         taxonomy = page.taxonomy
         for kind, slugs in page.terms.items():
             tail, head = tails[kind], heads[kind] + name
@@ -185,10 +229,11 @@ def _direct(pages: list[Page], terms: dict[str, Term],
             edges.append(f'{{"kind":"defines","source":{name},"target":'
                          f'{_quote(term_node("/".join(taxonomy)))},"key":"defines"}}')
         edges.extend(similar[i])
-    return _document(nodes, edges)
+        all_edges.append(",".join(edges))
+    return Pieces(term_nodes, term_edges, nodes, all_edges)
 
 
-def _network(pages: list[Page], terms: dict[str, Term],
+def general(pages: list[Page], terms: dict[str, Term],
              related: RelatedColumns | None) -> _Multigraph:
     graph = _Multigraph()
     for term in terms.values():
@@ -227,8 +272,3 @@ def _network(pages: list[Page], terms: dict[str, Term],
                     graph.edge(source, names[target_of[r]], "similar",
                                f'"kind":"similar","score":{score!r},')
     return graph
-
-
-def write_network_json(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | None,
-                       target: Path) -> None:
-    target.write_text(network_json(pages, terms, related), "utf-8")

@@ -4,10 +4,11 @@ ranges copied in one call, by the kernel where it can (copy_file_range)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+import msgspec
 
 from ingest.rdf_parts import TURTLE_HEADER, GraphParts, Part, Span, record
 from principles.contract import GRAPH_NT_FILE, GRAPH_PARTS_FILE, GRAPH_TTL_FILE
@@ -86,5 +87,5 @@ def write_graph_files(graph: GraphParts, folder: Path) -> None:
                 old / GRAPH_NT_FILE if old else None)
     ttl = _write(folder / GRAPH_TTL_FILE, TURTLE_HEADER, [p.ttl for p in parts],
                  old / GRAPH_TTL_FILE if old else None)
-    (folder / GRAPH_PARTS_FILE).write_text(json.dumps(record(parts, nt, ttl),
-                                                      separators=(",", ":")), "utf-8")
+    # msgspec: the compact JSON json.dumps writes (non-ASCII kept as UTF-8), ~5x faster
+    (folder / GRAPH_PARTS_FILE).write_bytes(msgspec.json.encode(record(parts, nt, ttl)))

@@ -19,7 +19,7 @@ from ingest.aliases import WINNER_RULE, AliasConflict, resolve_aliases
 from ingest.corpus import CorpusFile, unique_pages
 from ingest.editorial import resolve_editorial
 from ingest.embedding import page_passages
-from ingest.network_json import write_network_json
+from ingest.network_spans import PreviousGraph, write_network_json
 from ingest.onnx_export import export_onnx, onnx_path
 from ingest.overlap_build import write_overlap
 from ingest.pages import Page
@@ -235,15 +235,20 @@ def write_sparse(build: Build) -> Counts:
 
 
 def write_graphs(build: Build) -> Counts:
-    """graph.nt/.ttl, the networkx graph, the related table and the editor's rules."""
+    """graph.nt/.ttl, the networkx graph (graph.json: only changed pages' parts encoded), the
+    related table and the editor's rules."""
     assert build.graph is not None and build.shacl is not None and build.editorial is not None
     write_graph_files(build.graph, build.folder)
     build.shacl.save(build.folder)
-    write_network_json(build.pages, build.terms, build.related, build.folder / NETWORK_FILE)
+    previous = None
+    if build.previous_build is not None and build.previous is not None:
+        previous = PreviousGraph.load(build.previous_build, list(build.previous.page_hashes))
+    encoded = write_network_json(build.pages, build.terms, build.related,
+                                 build.folder / NETWORK_FILE, previous, build.kept_records)
     assert build.related is not None
     build.related.save(build.folder / RELATED_FILE)
     build.editorial.save(build.folder)
-    return {}
+    return {"graph_pages_encoded": encoded}
 
 
 def overlap(build: Build) -> Counts:

@@ -198,14 +198,16 @@ def write_sparse(settings: Settings, staging: Path, pages: list[Page], hashes: d
     again: their term counts come from it."""
     old_hashes = previous.manifest.page_hashes if previous and _same_passages(settings, previous) else {}
     page_ids = [p.id for p in pages]
-    changed = [p for p in pages if old_hashes.get(p.id) != hashes[p.id]]
+    changed = {p.id for p in pages if old_hashes.get(p.id) != hashes[p.id]}
     tokenized = 0
     for name, documents in ((SPARSE_DIR, _passage_documents), (PAGES_DIR, _page_documents)):
         earlier = bm25_build.Previous.load(previous.build / name) if previous and old_hashes else None
-        missing = set(page_ids).difference(earlier.page_ids) if earlier else set(page_ids)
-        fresh = {p.id: documents(p, settings) for p in changed}
-        fresh.update((p.id, documents(p, settings)) for p in pages
-                     if p.id in missing and p.id not in fresh)
+        if earlier is not None and earlier.page_ids == page_ids:  # the usual case: no page
+            wanted = [p for p in pages if p.id in changed]  # added, removed or moved
+        else:
+            known = set(earlier.page_ids) if earlier is not None else set()
+            wanted = [p for p in pages if p.id in changed or p.id not in known]
+        fresh = {p.id: documents(p, settings) for p in wanted}
         built = bm25_build.build(page_ids, fresh, earlier)
         built.save(staging / name)
         tokenized += built.tokenized_docs

@@ -4,7 +4,7 @@ rename, plus the manifest that says what a build holds and how it was made.
     <index>/current -> builds/<build-id>
     <index>/builds/<build-id>/manifest.json, pages.json (+ pages_spans.npy), terms.json, aliases.json,
                              related.npz, graph.ttl, graph.nt, graph_parts.json, shacl.json,
-                             graph.json, bm25/, overlap/,
+                             graph.json (+ graph_spans.npz), bm25/, overlap/,
                              report.json, parsed.json, embeddings/, edge/ (or qdrant/)
     <index>/models/<model>.onnx   the query encoder serve runs, exported once per model
 """

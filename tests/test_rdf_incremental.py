@@ -19,7 +19,8 @@ from bench.scale import SyntheticEncoder, generate
 from ingest import shacl
 from ingest.corpus import discover, load_pages
 from ingest.network import build_network, write_network
-from ingest.network_json import _direct, network_json, rounded
+from ingest.network_json import direct, network_json, rounded
+from ingest.network_spans import SPANS_FILE as GRAPH_SPANS
 from ingest.pipeline import IngestResult, ingest
 from ingest.rdf import PG, SDO
 from ingest.rdf_parts import GraphParts, Part, render
@@ -89,8 +90,9 @@ def _assert_as_from_scratch(tmp_path: Path, corpus: Path, again: IngestResult) -
     assert _shacl_lines(again.build) == _shacl_lines(scratch.build)
     for count in ("triples", "shacl_violations"):
         assert again.manifest.counts[count] == scratch.manifest.counts[count]  # type: ignore[union-attr]
-    assert json.loads((again.build / NETWORK_FILE).read_text("utf-8")) == json.loads(
-        (scratch.build / NETWORK_FILE).read_text("utf-8"))
+    assert (again.build / NETWORK_FILE).read_bytes() == (scratch.build / NETWORK_FILE).read_bytes()
+    assert np.array_equal(np.load(again.build / GRAPH_SPANS)["spans"],
+                          np.load(scratch.build / GRAPH_SPANS)["spans"])
 
 
 def test_changes_equal_an_ingest_from_scratch(tmp_path: Path) -> None:
@@ -116,6 +118,9 @@ def test_changes_equal_an_ingest_from_scratch(tmp_path: Path) -> None:
     again = _ingest(corpus, tmp_path / "index")
     assert again.build is not None and again.manifest is not None
     assert 4 <= again.manifest.counts["rdf_subjects_built"] < subjects / 4
+    pages = first.manifest.counts["pages"]
+    assert first.manifest.counts["graph_pages_encoded"] == pages
+    assert 4 <= again.manifest.counts["graph_pages_encoded"] < pages  # the others' kept
     lines = _shacl_lines(again.build)
     assert not any("page-3/index.md" in line for line in lines)
     assert any("page-8/index.md" in line for line in lines)
@@ -152,7 +157,7 @@ def test_graph_json_is_what_networkx_writes(tmp_path: Path) -> None:
         write_network(build_network(pages, terms, with_related), tmp_path / "networkx.json")
         return (tmp_path / "networkx.json").read_text("utf-8")
 
-    assert _direct(pages, terms, related) is not None  # the fast way is the one tested here
+    assert direct(pages, terms, related) is not None  # the fast way is the one tested here
     assert network_json(pages, terms, related) == networkx(related)
     assert network_json(pages, terms, related) == (result.build / NETWORK_FILE).read_text("utf-8")
     # a tag page about itself (two edges to one node); a node made by an edge (the general way)
@@ -161,7 +166,7 @@ def test_graph_json_is_what_networkx_writes(tmp_path: Path) -> None:
     assert network_json(pages, terms, related) == networkx(related)
     terms["tags/topic0"].broader.append(("categories", "nowhere"))
     terms["tags/topic0"].related.append(("tags", "topic2"))
-    assert _direct(pages, terms, related) is None
+    assert direct(pages, terms, related) is None
     assert network_json(pages, terms, None) == networkx(None)
     assert network_json(pages, terms, related) == networkx(related)
 
