@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from principles.arrays import distinct, places, union, unit_rows, within
+from principles.arrays import any_per_row, distinct, places, union, unit_rows, within
 from principles.embedder import Vectors
-from principles.npz import ragged, ragged_rows, unragged
+from principles.npz import PatchedRows, Ragged, ragged_rows, taken
 from principles.overlap import cliques as cliques_of
 from principles.overlap import scoring
 from principles.overlap.pair_table import PairsArtefact, PairTable, Scores, build_table
@@ -212,23 +212,23 @@ class PairsState:
 
     ids: list[str]
     hashes: list[str]
-    near: list[Idx]
+    near: Ragged  # each page's neighbour list, as rows
     radius: npt.NDArray[np.float32]
     candidates: npt.NDArray[np.int64]  # (c, 2)
     params: list[float]
     cliques: RankedCliques | None = None  # maximal cliques (3+) of the strong graph, as rows
-    near_scores: list[Floats] | None = None  # the score of each page in `near`
+    near_scores: Ragged | None = None  # the score of each page in `near`
     buckets: Idx | None = None  # (b, 2): the LSH bucket pairs among the candidates
 
     def save(self, folder: Path) -> None:
         np.savez(folder / STATE, allow_pickle=False, ids=np.array(self.ids, dtype=str),
-                 hashes=np.array(self.hashes, dtype=str), **ragged("near", self.near),
+                 hashes=np.array(self.hashes, dtype=str), **_arrays("near", self.near, np.int32),
                  radius=self.radius, candidates=self.candidates.reshape(-1, 2).astype(np.int32),
                  params=np.array(self.params, dtype=np.float64),
                  **({"cliques_values": self.cliques.members.values.astype(np.int32),
                      "cliques_offsets": self.cliques.members.offsets,
                      "clique_means": self.cliques.means} if self.cliques is not None else {}),
-                 **(ragged("near_scores", self.near_scores, np.float32)
+                 **(_arrays("near_scores", self.near_scores, np.float32)
                     if self.near_scores is not None else {}),
                  **({"buckets": self.buckets.reshape(-1, 2).astype(np.int32)}
                     if self.buckets is not None else {}))
@@ -242,16 +242,21 @@ class PairsState:
             with np.load(path) as data:
                 cliques = (RankedCliques(ragged_rows(data, "cliques"), data["clique_means"])
                            if "cliques_offsets" in data.files else None)
-                scores = (unragged(data, "near_scores") if "near_scores_offsets" in data.files
+                scores = (ragged_rows(data, "near_scores") if "near_scores_offsets" in data.files
                           else None)
                 buckets = (data["buckets"].reshape(-1, 2).astype(np.int64)
                            if "buckets" in data.files else None)
                 return cls(data["ids"].tolist(), data["hashes"].tolist(),
-                           unragged(data, "near"), data["radius"],
+                           ragged_rows(data, "near"), data["radius"],
                            data["candidates"].reshape(-1, 2).astype(np.int64),
                            data["params"].tolist(), cliques, scores, buckets)
         except (OSError, ValueError, KeyError):
             return None  # a damaged state only costs a full recompute
+
+
+def _arrays(name: str, rows: Ragged, dtype: type[np.generic]) -> dict[str, npt.NDArray[Any]]:
+    """The arrays `ragged` writes and `ragged_rows` reads."""
+    return {f"{name}_offsets": rows.offsets, f"{name}_values": rows.values.astype(dtype)}
 
 
 @dataclass(frozen=True)
@@ -274,15 +279,15 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     n = len(vectors.ids)
     hashes = list(hashes) if hashes is not None else [""] * n
     eligible = _eligible(vectors)
-    near: list[Idx] = [np.zeros(0, np.int64)] * n
-    near_scores: list[Floats] = [np.zeros(0, np.float32)] * n
+    near = PatchedRows.empty(n, np.int64)
+    near_scores = PatchedRows.empty(n, np.float32)
     radius = np.full(n, -np.inf, dtype=np.float32)
     search = set(np.flatnonzero(eligible).tolist())
     changed = np.ones(n, dtype=bool)
     new_of_old: Idx | None = None  # the previous build's rows -> this build's (-1: gone)
     old_pairs = np.zeros(0, np.int64)  # candidates before, as pair keys of this build's rows
     usable = (previous is not None and previous.state.params == state_params(k)
-              and all(hashes))
+              and previous.state.near_scores is not None and all(hashes))
     if usable and previous is not None:
         state = previous.state
         old_row = {page_id: o for o, page_id in enumerate(state.ids)}
@@ -295,19 +300,23 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         stale = (new_of_old < 0) | changed[np.maximum(new_of_old, 0)]
         search = {i for i in search if changed[i]}
         unit = unit_rows(vectors.page)
-        for o in np.flatnonzero(~stale).tolist():
-            i = int(new_of_old[o])
-            if not eligible[i] or i in search:
-                continue
-            mine = new_of_old[state.near[o]]
-            before = (state.near_scores[o].copy() if state.near_scores is not None
-                      else np.full(len(mine), np.nan, np.float32))  # NaN: never clears
-            moved = stale[state.near[o]]
-            if moved.any() and not _keeps(unit, eligible, i, mine, moved, before,
-                                          float(state.radius[o])):
+        # unchanged compared pages keep their list (row `list_row[i]` of the state), renumbered;
+        # those naming a changed or removed page keep it only if `_keeps` says so
+        list_row = np.full(n, -1, dtype=np.int64)
+        present = np.flatnonzero(new_of_old >= 0)
+        list_row[new_of_old[present]] = present
+        list_row[~eligible | changed] = -1
+        assert state.near_scores is not None
+        near = PatchedRows(taken(Ragged(new_of_old[state.near.values], state.near.offsets),
+                                 list_row))
+        near_scores = PatchedRows(taken(state.near_scores, list_row))  # a copy `_keeps` updates
+        listed = np.flatnonzero(list_row >= 0)
+        radius[listed] = state.radius[list_row[listed]]
+        naming = any_per_row(stale[state.near.values], state.near.offsets)
+        for i in listed[naming[list_row[listed]]].tolist():
+            if not _keeps(unit, eligible, i, near[i], stale[state.near[int(list_row[i])]],
+                          near_scores[i], float(radius[i])):
                 search.add(i)
-                continue
-            near[i], near_scores[i], radius[i] = mine, before, state.radius[o]
         search |= _entering(unit, near, radius, eligible, np.flatnonzero(changed & eligible))
         ends = new_of_old[state.candidates]
         kept = (ends >= 0).all(axis=1) & ~changed[np.maximum(ends, 0)].any(axis=1)
@@ -317,9 +326,9 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         near[i], near_scores[i], radius[i] = mine, found_scores[i], radii[i]
     buckets = _buckets(vectors, signatures, eligible, changed,
                        previous.state if usable and previous is not None else None, new_of_old)
+    lists = near.flat()
     candidates = union(
-        _pair_keys(np.repeat(np.arange(n), [len(x) for x in near]),
-                   np.concatenate(near).astype(np.int64), n),
+        _pair_keys(np.repeat(np.arange(n), np.diff(lists.offsets)), lists.values, n),
         _pair_keys(buckets[:, 0], buckets[:, 1], n))
     carried = np.intersect1d(candidates, old_pairs, assume_unique=True)
     fresh = np.setdiff1d(candidates, carried, assume_unique=True)
@@ -362,9 +371,9 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
                           "clusters": len(clusters), "pages_searched": len(found),
                           "pairs_scored": len(candidates) - len(carried)},
                "clusters": clusters}
-    state = PairsState(list(vectors.ids), hashes, near, radius,
+    state = PairsState(list(vectors.ids), hashes, lists, radius,
                        np.stack([candidates // n, candidates % n], axis=1), state_params(k),
-                       cliques, near_scores, buckets)
+                       cliques, near_scores.flat(), buckets)
     return PairsArtefact(summary, table), state
 
 
@@ -423,7 +432,7 @@ def _keeps(unit: Vectors, eligible: npt.NDArray[np.bool_], i: int, near: Idx,
     return True
 
 
-def _entering(unit: Vectors, near: list[Idx], radius: npt.NDArray[np.float32],
+def _entering(unit: Vectors, near: Sequence[Idx], radius: npt.NDArray[np.float32],
               eligible: npt.NDArray[np.bool_], changed: Idx) -> set[int]:
     """Compared pages whose list a changed page's vector now enters (reaches its radius)
     without being in it already."""
