@@ -38,10 +38,8 @@ def stem_prefixes(stem: str) -> tuple[tuple[str, str], ...]:
     exception: a letter and "ying" ("dying", "vying") stems to the letter and "ie". A second
     letter that is not an ASCII word character stands for any (the pattern stays simple)."""
     second = stem[1:2]
-    prefixes = ((stem[0], second if _word_character(second) else ANY),)
-    if len(stem) == 3 and stem.endswith("ie"):
-        prefixes += ((stem[0], "y"),)
-    return prefixes
+    prefix = (stem[0], second if _word_character(second) else ANY)
+    return (prefix, (stem[0], "y")) if len(stem) == 3 and stem.endswith("ie") else (prefix,)
 
 
 def _cases(c: str) -> str:
