@@ -13,11 +13,6 @@ alone; `bench/quality.py` prints the figures. `dense` and `sparse` modes fuse th
 
 from __future__ import annotations
 
-import html
-import itertools
-import re
-from collections.abc import Iterator
-from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,17 +24,17 @@ import numpy.typing as npt
 from litestar.types import Receive
 
 from principles.contract import PageRecord
-from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, query_tokens, stem_word, stems
+from principles.sparse import PAGES_DIR, SPARSE_DIR, SparseIndex, query_tokens, stems
 from principles.vectors import ExactSearch, SearchesExactly, VectorStore, Where, point_id
 from service.admission import ModelLanes
 from service.index import IndexView
 from service.page_lists import PageHit, PageList, best_per_page, fuse, number_pages
 from service.query_vectors import QueryVectors
+from service.snippets import SNIPPET_CHARS, mark, snippet_pattern
 
 Mode = Literal["hybrid", "dense", "sparse"]
 RRF_K = 10
 DEPTH = 100  # passages fetched per retriever before the roll-up to pages
-SNIPPET_CHARS = 280
 
 
 @dataclass(frozen=True)
@@ -273,64 +268,3 @@ class SearchEngine:
         else:
             text = page["description"] or page["body"][:SNIPPET_CHARS]
         return mark(text, stems(query) if isinstance(query, str) else query)
-
-
-# Every character a case-insensitive Unicode pattern matches for these ASCII letters, beyond
-# their two cases (re's special folds: dotted and dotless I, KELVIN SIGN, long s).
-CASE_FOLDS = {"i": "Ii\u0130\u0131", "k": "Kk\u212a", "s": "Ss\u017f"}
-
-
-@lru_cache(maxsize=1024)
-def _starting_with(firsts: frozenset[str]) -> re.Pattern[str]:
-    """WORD, only the words starting with one of these letters (either case): stemming keeps a
-    word's first letter, so no other word can have a query stem. For ASCII letters their cases
-    are spelled out rather than matched with IGNORECASE: the pattern then starts with a plain
-    set of characters and sre skips to the next candidate in C (scanning took half the time);
-    the look-behind after the first letter says it starts a word (as a leading \\b did)."""
-    if all(c.isascii() and (c.isalnum() or c == "_") for c in firsts):
-        letters = "".join(CASE_FOLDS.get(c) or "".join(sorted({c, c.upper()})) for c in sorted(firsts))
-        return re.compile(rf"(?u)[{letters}](?<!\w.)\w+" if letters else r"(?!)")
-    letters = "".join(re.escape(c) for c in sorted(firsts))
-    return re.compile(rf"(?iu)\b[{letters}]\w+\b")
-
-
-def snippet_pattern(query_stems: AbstractSet[str]) -> re.Pattern[str]:
-    """The words that may have one of these stems (`_starting_with` their first letters)."""
-    return _starting_with(frozenset(stem[0] for stem in query_stems if stem))
-
-
-def matching_words(text: str, query_stems: set[str]) -> Iterator[tuple[int, int]]:
-    """Start and end of each word of `text` whose stem is a query stem, in order, found as
-    they are asked for: only the words that could match are stemmed (stems are cached), and
-    a snippet stops reading the text where its window ends (snippets were a third of a
-    search's time)."""
-    for word in snippet_pattern(query_stems).finditer(text):
-        if stem_word(word.group()) in query_stems:
-            yield word.span()
-
-
-def matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
-    """Every span `matching_words` finds."""
-    return list(matching_words(text, query_stems))
-
-
-def mark(text: str, query_stems: set[str]) -> str:
-    """HTML-escaped text around the first match, matches in <mark>."""
-    found = matching_words(text, query_stems) if query_stems else iter(())
-    first = next(found, None)
-    start = 0
-    if first is not None and first[0] > SNIPPET_CHARS // 2:
-        start = text.rfind(" ", 0, first[0] - 60) + 1
-    end = min(len(text), start + SNIPPET_CHARS)
-    if end < len(text):
-        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
-    out, cursor = [], start
-    for s, e in itertools.chain([first] if first else [], found):
-        if e > end:  # matches come in order and never overlap: none later fits either
-            break
-        out.append(html.escape(text[cursor:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
-        cursor = e
-    out.append(html.escape(text[cursor:end]))
-    snippet = " ".join("".join(out).split())  # runs of white space folded, ends stripped
-    return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")

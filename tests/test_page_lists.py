@@ -16,7 +16,7 @@ from principles.sparse import query_tokens, stem_word, stems, tokenize
 from service.engines import open_search, query_encoder
 from service.index import open_index
 from service.page_lists import PageHit, PageList, best_per_page, fuse
-from service.search import mark
+from service.snippets import mark
 from tests.conftest import CORPUS
 
 

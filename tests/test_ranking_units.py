@@ -8,7 +8,8 @@ import pytest
 from ingest.related import PageVectors, coverage, page_profiles
 from principles.overlap import scoring
 from principles.sparse import stems
-from service.search import PageHit, mark, roll_up, rrf
+from service.search import PageHit, roll_up, rrf
+from service.snippets import mark
 
 
 def test_snippets_mark_meaningful_words_only() -> None:

@@ -27,7 +27,7 @@ from service.controllers.related import related_pages
 from service.engines import query_encoder
 from service.index import open_index
 from service.query_vectors import QueryVectors
-from service.search import matches
+from service.snippets import matches
 from tests.conftest import CORPUS
 
 
@@ -352,7 +352,7 @@ def test_snippet_case_folds_are_the_ones_re_applies() -> None:
     import re
     import string
 
-    from service.search import CASE_FOLDS
+    from service.snippets import CASE_FOLDS
 
     found: dict[str, set[str]] = {c: set() for c in string.ascii_lowercase + string.digits + "_"}
     anything = re.compile(r"(?iu)[a-z0-9_]")
@@ -366,6 +366,41 @@ def test_snippet_case_folds_are_the_ones_re_applies() -> None:
         assert chars == set(CASE_FOLDS.get(letter) or {letter, letter.upper()}), letter
 
 
+def test_stems_keep_the_first_two_letters_snippets_look_for() -> None:
+    """`stem_prefixes` (service/snippets.py) names a start of every word with that stem:
+    checked over the corpus's words and every short word with the suffixes stemming cuts."""
+    import itertools
+    import re
+    import string
+
+    from service.snippets import ANY, stem_prefixes
+
+    words = {w for p in CORPUS.rglob("*.md") for w in re.findall(r"(?u)\b\w\w+\b", p.read_text("utf-8"))}
+    suffixes = ["", "s", "es", "ies", "ied", "ed", "edly", "eed", "eedly", "ing", "ingly", "ying",
+                "yings", "y", "ly", "li", "e", "ness", "ation", "ator", "ogi", "bli"]
+    letters = string.ascii_lowercase + string.digits + "_"
+    for size in (1, 2):
+        for start in itertools.product(letters, repeat=size):
+            words.update("".join(start) + suffix for suffix in suffixes)
+    for word in words:
+        lower = word.lower()
+        assert any(lower.startswith(first + second) for first, second in
+                   stem_prefixes(stem_word(word))), word
+    assert stem_prefixes("die") == (("d", "i"), ("d", "y")) and stem_prefixes("a") == (("a", ANY),)
+
+
+def test_snippet_cases_hold_every_character_lowering_to_a_letter() -> None:
+    """A word is stemmed in lower case: every character whose lower case starts with an
+    ASCII word character is among that character's spelled-out cases."""
+    from service.snippets import CASE_FOLDS
+
+    for point in range(0x110000):
+        char = chr(point)
+        lower = char.lower()
+        if not char.isascii() and lower[:1].isascii() and (lower[:1].isalnum() or lower[:1] == "_"):
+            assert char in CASE_FOLDS.get(lower[0], ""), hex(point)
+
+
 def _reference_matches(text: str, query_stems: set[str]) -> list[tuple[int, int]]:
     """The former marking: every word of the text stemmed in turn."""
     return [(s, e) for s, e, w in words_with_offsets(text) if stem_word(w) in query_stems]
@@ -373,11 +408,13 @@ def _reference_matches(text: str, query_stems: set[str]) -> list[tuple[int, int]
 
 @pytest.mark.parametrize("query", ["how do we limit work in progress", "Flow", "customer's feedback",
                                    "teams_and_ü naïve café", "batches batch batching", "x",
-                                   "kelvin ideas some 42nd", "İdea ıt ſome"])
+                                   "kelvin ideas some 42nd", "İdea ıt ſome", "tie lie vies",
+                                   "a ab aİdea", "sky dying"])
 def test_snippet_marks_the_same_words_as_before(query: str) -> None:
     texts = [p.read_text("utf-8") for p in sorted(CORPUS.rglob("*.md"))[:40]]
     texts += ["flow_flow flow-flow Flow,flow", "naïve café teams_and_ü ü", "",
-              "\u212aelvin KELVIN \u017fome Some \u0130dea \u0131dea IDEAS 42nd 42ND x42nd"]
+              "\u212aelvin KELVIN \u017fome Some \u0130dea \u0131dea IDEAS 42nd 42ND x42nd",
+              "Dying DYING vying lying Lies tied ties tie skies sky a aing ab abing AİDEA a\u0130dea"]
     query_stems = stems(query)
     for text in texts:
         assert matches(text, query_stems) == _reference_matches(text, query_stems)
