@@ -11,10 +11,12 @@ ASGI client), a typical SPARQL query (pages sharing >= 2 tags with one page) on 
 and the API process's peak RSS (served from a fresh process, so ingest's memory is not
 counted), with growth factors against the first size.
 
-Then one page's body is edited and the corpus ingested again, three times (a different page
+Then one page's body is edited and the corpus ingested again, five times (a different page
 each time): the median re-ingest time, its ratio to the full ingest (goal <= 0.05 at 10k) and
-both split per ingest step (the median run's). One re-ingest of ~3 s varies by ~10% from run
-to run on this machine class; the median of three says more than one.
+both split per ingest step (the median run's). One re-ingest of ~2 s varies by ~10% from run
+to run on this machine class, and an edit that moves a page's vector far (the synthetic
+vectors are sums of the topics a text names) enters hundreds of neighbour lists: the median of
+five says more than one run.
 Run: .venv/bin/python bench/scale.py [--sizes 1000,10000,50000] [--requests 200] [--no-serve]
 (--no-serve: ingest and re-ingest only, no API latency/RSS columns)
 """
@@ -185,7 +187,7 @@ def serve_one(index: Path, size: int, requests: int) -> dict[str, Any]:
             "sparql": percentiles(sparql), "rss_mb": rss_mb, "settle_s": settle_s}
 
 
-REINGESTS = 3
+REINGESTS = 5
 
 
 def edit_one_page(corpus: Path, size: int, number: int = 0) -> None:
