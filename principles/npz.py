@@ -67,16 +67,28 @@ def ragged(name: str, rows: list[Any], dtype: Any = np.int32) -> dict[str, np.nd
             f"{name}_values": values}
 
 
-def unragged(data: Any, name: str) -> list[np.ndarray[Any, Any]]:
-    """The rows `ragged` stored; integer rows (page indices, stored as int32) come back as
-    int64."""
-    offsets, values = data[f"{name}_offsets"], data[f"{name}_values"]
-    if values.dtype.kind == "i":
-        values = values.astype(np.int64)
-    return [values[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+class _Rows(Sequence[np.ndarray[Any, Any]]):
+    """Rows by index: a slice gives a list of them, an index one (`_row`)."""
+
+    @overload
+    def __getitem__(self, i: int) -> np.ndarray[Any, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[np.ndarray[Any, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> np.ndarray[Any, Any] | Sequence[np.ndarray[Any, Any]]:
+        if isinstance(i, slice):
+            return [self._row(n) for n in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._row(i)
+
+    def _row(self, i: int) -> np.ndarray[Any, Any]:
+        raise NotImplementedError
 
 
-class Ragged(Sequence[np.ndarray[Any, Any]]):
+class Ragged(_Rows):
     """Rows stored flat, as `ragged` writes them: row i is a view of `values` made when it is
     read. Loading a 10k-page state splits nothing up front, and a pass over every row (a
     re-ingest remapping page indices) works on `values` at once."""
@@ -87,18 +99,7 @@ class Ragged(Sequence[np.ndarray[Any, Any]]):
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    @overload
-    def __getitem__(self, i: int) -> np.ndarray[Any, Any]: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[np.ndarray[Any, Any]]: ...
-
-    def __getitem__(self, i: int | slice) -> np.ndarray[Any, Any] | Sequence[np.ndarray[Any, Any]]:
-        if isinstance(i, slice):
-            return [self[n] for n in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _row(self, i: int) -> np.ndarray[Any, Any]:
         return self.values[self.offsets[i]:self.offsets[i + 1]]
 
     def rows(self, indices: Sequence[int]) -> list[np.ndarray[Any, Any]]:
@@ -111,7 +112,8 @@ class Ragged(Sequence[np.ndarray[Any, Any]]):
 
 
 def ragged_rows(data: Any, name: str) -> Ragged:
-    """The rows `ragged` stored, as `Ragged` (integer rows as int64, like `unragged`)."""
+    """The rows `ragged` stored, as `Ragged`; integer rows (page indices, stored as int32)
+    come back as int64."""
     values = data[f"{name}_values"]
     return Ragged(values.astype(np.int64) if values.dtype.kind == "i" else values,
                   data[f"{name}_offsets"])
@@ -127,7 +129,7 @@ def taken(rows: Ragged, order: np.ndarray[Any, Any]) -> Ragged:
                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
 
 
-class PatchedRows(Sequence[np.ndarray[Any, Any]]):
+class PatchedRows(_Rows):
     """Rows stored flat with some of them replaced: a re-ingest carries ~10k rows over and
     replaces a few dozen. Reading a row gives its replacement if any; `flat` gives them all as
     one `Ragged` in one gather, without a pass over the rows carried over."""
@@ -143,14 +145,7 @@ class PatchedRows(Sequence[np.ndarray[Any, Any]]):
     def __len__(self) -> int:
         return len(self.base)
 
-    @overload
-    def __getitem__(self, i: int) -> np.ndarray[Any, Any]: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[np.ndarray[Any, Any]]: ...
-
-    def __getitem__(self, i: int | slice) -> np.ndarray[Any, Any] | Sequence[np.ndarray[Any, Any]]:
-        if isinstance(i, slice):
-            return [self[n] for n in range(*i.indices(len(self)))]
+    def _row(self, i: int) -> np.ndarray[Any, Any]:
         found = self.replaced.get(i)
         return found if found is not None else self.base[i]
 
