@@ -40,7 +40,7 @@ from ingest.bm25_files import (
     vocab_writer,
 )
 from ingest.payload_lines import PayloadLines, assemble
-from principles.arrays import ranges
+from principles.arrays import places_in, ranges
 from principles.contract import BM25_PAGES_FILE, BM25_TF_FILE
 from principles.sparse import tokenize
 
@@ -151,7 +151,8 @@ def build(page_ids: Sequence[str], fresh: Mapping[str, list[Doc]],
     ids = list(page_ids)
     at = {page_id: i for i, page_id in enumerate(ids)}
     fresh_at = np.array(sorted(at[p] for p in fresh if p in at), dtype=np.int64)
-    old_at = _old_places(ids, previous)
+    old_at = (places_in(ids, previous.page_ids) if previous is not None
+              else np.full(len(ids), -1, dtype=np.int64))
     old_at[fresh_at] = -1
     carried = np.flatnonzero(old_at >= 0)
     if len(carried) + len(fresh_at) != len(ids):
@@ -184,16 +185,6 @@ def build(page_ids: Sequence[str], fresh: Mapping[str, list[Doc]],
     entries = merged(old, counted(vocab, list(lines), counts, n_docs))
     payloads = assemble(previous.payloads if previous else None, source, lines)
     return Built(entries, ids, page_docs, payloads, len(texts), previous)
-
-
-def _old_places(ids: list[str], previous: Previous | None) -> npt.NDArray[np.int64]:
-    """Each page's place in the previous build's page order, -1 if it had none."""
-    if previous is None:
-        return np.full(len(ids), -1, dtype=np.int64)
-    if previous.page_ids == ids:
-        return np.arange(len(ids), dtype=np.int64)
-    position = {page_id: j for j, page_id in enumerate(previous.page_ids)}
-    return np.array([position.get(p, -1) for p in ids], dtype=np.int64)
 
 
 def _vocab_with(vocab: list[str], counts: list[Counter[str]]) -> list[str]:

@@ -27,7 +27,7 @@ from ingest.network_json import HEAD, MIDDLE, TAIL, Pieces, direct, general, quo
 from ingest.pages import Page
 from ingest.rdf_files import append_range, write_all
 from ingest.terms import Term
-from principles.arrays import ranges
+from principles.arrays import places_in, ranges
 from principles.contract import NETWORK_FILE, page_node, term_key
 from principles.related_store import FILE as RELATED_FILE
 from principles.related_store import RelatedColumns
@@ -83,11 +83,7 @@ class PreviousGraph:
     def kept(self, pages: list[Page], alike: Collection[str], term_keys: Collection[str],
              related: RelatedColumns | None) -> Kept:
         ids = [page.id for page in pages]
-        if ids == self.page_ids:
-            row = np.arange(len(ids), dtype=np.int64)
-        else:
-            place = {page_id: j for j, page_id in enumerate(self.page_ids)}
-            row = np.array([place.get(page_id, -1) for page_id in ids], dtype=np.int64)
+        row = places_in(ids, self.page_ids)
         nodes = (row >= 0) & np.fromiter((page_id in alike for page_id in ids), bool, len(ids))
         if not self._runs_fit(ids, row, nodes):
             nodes = np.zeros(len(ids), dtype=bool)

@@ -59,7 +59,7 @@ from ingest.related_state import (
     RelatedState,
     StoredState,
 )
-from principles.arrays import any_per_row, distinct, places, ranges, unit_rows
+from principles.arrays import any_per_row, distinct, places, places_in, ranges, unit_rows
 from principles.contract import term_key
 from principles.embedder import Vectors
 from principles.npz import PatchedRows, Ragged, taken
@@ -620,14 +620,11 @@ def _plan(pages: list[Page], vectors: PageVectors, keys: list[list[str]], df: di
                      np.zeros(0, np.int64), list(range(n)), everything, set(everything), {},
                      set(), set(), everything)
     state = previous.state
-    old_position = {p: i for i, p in enumerate(state.page_ids)}
-    old_row = [old_position.get(p.id, -1) for p in pages]
+    ids = [p.id for p in pages]
+    old_row: list[int] = places_in(ids, state.page_ids).tolist()
     changed = [i for i, p in enumerate(pages)
                if old_row[i] < 0 or previous.hashes.get(p.id) != hashes[p.id]]
-    new_of_old = np.full(len(state.page_ids), -1, dtype=np.int64)
-    for i, o in enumerate(old_row):
-        if o >= 0:
-            new_of_old[o] = i
+    new_of_old = places_in(state.page_ids, ids)
     stale = np.zeros(len(state.page_ids), dtype=bool)  # removed or changed, by old row
     stale[new_of_old < 0] = True
     stale[[old_row[i] for i in changed if old_row[i] >= 0]] = True

@@ -87,3 +87,12 @@ def places(values: Sequence[str]) -> Ints:
     found: Ints = np.empty(len(values), dtype=np.int64)
     found[np.argsort(np.array(values, dtype=str), kind="stable")] = np.arange(len(values))
     return found
+
+
+def places_in(values: Sequence[str], among: Sequence[str]) -> Ints:
+    """Each value's index in `among` (-1 where it is not there): a page's row in another
+    build. The same list in the same order, the common case of a re-ingest, is checked first."""
+    if list(values) == list(among):
+        return np.arange(len(values), dtype=np.int64)
+    index = {value: i for i, value in enumerate(among)}
+    return np.fromiter((index.get(value, -1) for value in values), np.int64, len(values))

@@ -17,7 +17,7 @@ from ingest.pages import Page
 from ingest.report import Report
 from ingest.steps import page_record
 from ingest.terms import resolve_terms
-from principles.arrays import places
+from principles.arrays import places, places_in
 from principles.contract import Chunking, PageRecord, collection_names, store_graph, term_key
 from principles.errors import (
     ContentTooLarge,
@@ -377,3 +377,13 @@ def test_patched_rows_and_taken_equal_row_by_row_lists() -> None:
         assert [r.tolist() for r in flat] == expected
         assert flat.offsets.tolist() == np.concatenate([[0], np.cumsum([len(r) for r in expected])]).tolist()
     assert [r.tolist() for r in PatchedRows.empty(3, np.float32).flat()] == [[], [], []]
+
+
+def test_places_in_is_each_index_in_the_other_list() -> None:
+    rng = random.Random(6)
+    for _ in range(100):
+        among = rng.sample([f"p{k}" for k in range(30)], rng.randrange(0, 20))
+        values = (list(among) if rng.random() < 0.3
+                  else [f"p{rng.randrange(30)}" for _ in range(rng.randrange(0, 20))])
+        expected = [among.index(v) if v in among else -1 for v in values]
+        assert places_in(values, among).tolist() == expected

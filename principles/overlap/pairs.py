@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from principles.arrays import any_per_row, distinct, places, union, unit_rows, within
+from principles.arrays import any_per_row, distinct, places, places_in, union, unit_rows, within
 from principles.embedder import Vectors
 from principles.npz import PatchedRows, Ragged, ragged_rows, taken
 from principles.overlap import cliques as cliques_of
@@ -337,7 +337,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
     carried_rows = row_of_old = None
     if usable and previous is not None and new_of_old is not None and len(carried):
         old = previous.table
-        row_of_old = new_of_old if old.ids == previous.state.ids else _rows_of(old.ids, vectors.ids)
+        row_of_old = new_of_old if old.ids == previous.state.ids else places_in(old.ids, vectors.ids)
         ends = row_of_old[np.stack([old.a, old.b], axis=1)]
         alive = (ends >= 0).all(axis=1)
         carried_rows = np.zeros(len(old), dtype=bool)
@@ -356,7 +356,7 @@ def corpus_pairs(vectors: CorpusVectors, store: VectorStore, collection: str,
         dropped = (old.band < 2) & ~(carried_rows if carried_rows is not None
                                      else np.zeros(len(old), dtype=bool))
         # a page of the previous build that is gone is node -1 - its old row
-        old_nodes = np.array(_nodes(_rows_of(old.ids, vectors.ids)), dtype=np.int64)
+        old_nodes = np.array(_nodes(places_in(old.ids, vectors.ids)), dtype=np.int64)
         touched = rescored | set(old_nodes[old.a[dropped]].tolist()) | set(
             old_nodes[old.b[dropped]].tolist())
         cliques = old_cliques.updated(np.array(_nodes(new_of_old), dtype=np.int64), scores, touched,
@@ -400,12 +400,6 @@ def _nodes(rows: Idx) -> list[int]:
     page that is gone (still a node of the graph before)."""
     nodes: list[int] = np.where(rows >= 0, rows, -1 - np.arange(len(rows))).tolist()
     return nodes
-
-
-def _rows_of(before: list[str], after: list[str]) -> Idx:
-    """Each of `before`'s page ids' row in `after` (-1: gone)."""
-    row = {page_id: i for i, page_id in enumerate(after)}
-    return np.array([row.get(page_id, -1) for page_id in before], dtype=np.int64)
 
 
 def _pair_keys(a: Idx, b: Idx, n: int, *, unique: bool = True) -> Idx:
