@@ -22,8 +22,7 @@ from principles.contract import page_node, term_key, term_node
 from principles.related_store import RelatedColumns
 
 Attrs = dict[str, Any]
-_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii  # what json.dumps uses
-quote = _quote
+quote: Callable[[str], str] = json.encoder.encode_basestring_ascii  # what json.dumps uses
 
 
 def _value(value: object) -> str:
@@ -35,14 +34,14 @@ def _value(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        return _quote(value)
+        return quote(value)
     if isinstance(value, (int, float)):
         return repr(value)
     return json.dumps(value, separators=(",", ":"))
 
 
 def _members(attrs: Attrs) -> str:
-    return "".join(f"{_quote(k)}:{_value(v)}," for k, v in attrs.items())
+    return "".join(f"{quote(k)}:{_value(v)}," for k, v in attrs.items())
 
 
 class _Multigraph:
@@ -67,10 +66,10 @@ class _Multigraph:
 
     def parts(self) -> tuple[list[str], list[str]]:
         """The JSON of each node and of each edge, in node_link_data's order."""
-        names = {name: _quote(name) for name in self.nodes}
+        names = {name: quote(name) for name in self.nodes}
         nodes = [f"{{{_members(attrs)}\"id\":{names[name]}}}" for name, attrs in self.nodes.items()]
         edges = [f"{{{members}\"source\":{names[source]},\"target\":{names[target]},"
-                 f"\"key\":{_quote(key)}}}"
+                 f"\"key\":{quote(key)}}}"
                  for source in self.nodes for target, keyed in self.out.get(source, {}).items()
                  for key, members in keyed.items()]
         return nodes, edges
@@ -138,7 +137,7 @@ def _similar(related: RelatedColumns, index: dict[str, int],
     if wanted is not None:
         chosen = wanted[np.array(slots, dtype=np.int64)[sources]]
         rows, sources, targets = rows[chosen], sources[chosen], targets[chosen]
-    names = {i: _quote(page_node(related.page_ids[i]))
+    names = {i: quote(page_node(related.page_ids[i]))
              for i in distinct(np.concatenate([sources, targets])).tolist()}
     out: list[list[str]] = [[] for _ in index]
     tenths = rounded(related.floats["score"][rows])  # the score is round(x, 4): tenths / 10^4
@@ -192,7 +191,7 @@ def direct(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | 
     tails: dict[str, dict[str, str]] = {kind: {} for kind in EDGE_KIND}
     for term in terms.values():
         if term.kind in tails:
-            tails[term.kind][term.slug] = (f',"target":{_quote(term_node(term.key))},'
+            tails[term.kind][term.slug] = (f',"target":{quote(term_node(term.key))},'
                                            f'"key":"{EDGE_KIND[term.kind]}"}}')
     term_nodes, term_edges = term_graph.parts()
     skip_node = kept_nodes.tolist() if kept_nodes is not None else [False] * len(pages)
@@ -204,10 +203,10 @@ def direct(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | 
             nodes.append(None)
             all_edges.append(None)
             continue
-        name = _quote(page_node(page.id))
+        name = quote(page_node(page.id))
         nodes.append(None if skip_node[i] else
-                     f'{{"kind":"page","title":{_quote(page.title)},"type":{_quote(page.type)},'
-                     f'"url":{_quote(page.url)},"draft":{"true" if page.draft else "false"},'
+                     f'{{"kind":"page","title":{quote(page.title)},"type":{quote(page.type)},'
+                     f'"url":{quote(page.url)},"draft":{"true" if page.draft else "false"},'
                      f'"id":{name}}}')
         if skip_edges[i]:
             all_edges.append(None)
@@ -227,7 +226,7 @@ def direct(pages: list[Page], terms: dict[str, Term], related: RelatedColumns | 
             if "/".join(taxonomy) not in terms:
                 return None
             edges.append(f'{{"kind":"defines","source":{name},"target":'
-                         f'{_quote(term_node("/".join(taxonomy)))},"key":"defines"}}')
+                         f'{quote(term_node("/".join(taxonomy)))},"key":"defines"}}')
         edges.extend(similar[i])
         all_edges.append(",".join(edges))
     return Pieces(term_nodes, term_edges, nodes, all_edges)
@@ -240,7 +239,7 @@ def general(pages: list[Page], terms: dict[str, Term],
         graph.node(term_node(term.key), {"kind": "term", "taxonomy": term.kind, "slug": term.slug,
                                          "label": term.label, "generated": term.generated,
                                          "page": term.page_id})
-    kinds = {kind: (edge_kind, f'"kind":{_quote(edge_kind)},') for kind, edge_kind in EDGE_KIND.items()}
+    kinds = {kind: (edge_kind, f'"kind":{quote(edge_kind)},') for kind, edge_kind in EDGE_KIND.items()}
     nodes = graph.nodes
     for page in pages:  # the hot loop (10k pages, 60k edges): graph.edge inlined
         source = page_node(page.id)

@@ -101,7 +101,8 @@ def mark(text: str, query_stems: AbstractSet[str]) -> str:
         start = text.rfind(" ", 0, first[0] - 60) + 1
     end = min(len(text), start + SNIPPET_CHARS)
     if end < len(text):
-        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
     out, cursor = [], start
     for s, e in itertools.chain([first] if first else [], found):
         if e > end:  # matches come in order and never overlap: none later fits either
